@@ -1,0 +1,12 @@
+//! spdygate: an io_uring, thread-per-core SPDY gateway onto HTTP/1.1 backends.
+//!
+//! Layers depend downward only:
+//!
+//! ```text
+//! spdy, http1 (protocol, sans-IO)  <-  gateway (policy, sans-IO)  <-  backend, shard (wiring)  <-  runtime (io_uring)  <-  bin/*
+//! ```
+//!
+//! The protocol layers never touch a socket, a thread, a clock or io_uring: bytes and
+//! `now` go in, events, frames to send and the next deadline come out.
+
+pub mod spdy;

@@ -1,0 +1,1 @@
+//! Per-session header inflater with the version's dictionary and a bomb guard.
