@@ -1,0 +1,4 @@
+//! The gateway policy layer (sans-IO): what to do with a SPDY stream and its backend
+//! exchange. It decides and translates; the shard performs the I/O it asks for.
+
+pub mod translate;
