@@ -1,4 +1,5 @@
 //! The gateway policy layer (sans-IO): what to do with a SPDY stream and its backend
 //! exchange. It decides and translates; the shard performs the I/O it asks for.
 
+pub mod response;
 pub mod translate;
