@@ -54,6 +54,8 @@ enum State {
 #[derive(Clone, Debug)]
 pub struct BodyDecoder {
     state: State,
+    /// Set for chunked bodies (the state alone forgets it once done).
+    chunked: bool,
     /// Body bytes handed out so far.
     decoded: u64,
 }
@@ -66,12 +68,17 @@ impl BodyDecoder {
             BodyFraming::Chunked => State::ChunkSize { size: 0, digits: 0, line: 0 },
             BodyFraming::UntilClose => State::UntilClose,
         };
-        BodyDecoder { state, decoded: 0 }
+        BodyDecoder { state, chunked: framing == BodyFraming::Chunked, decoded: 0 }
     }
 
     /// Whether the body is complete.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// Whether this decoder reads a chunked body.
+    pub fn is_chunked(&self) -> bool {
+        self.chunked
     }
 
     /// Body bytes decoded so far.
