@@ -13,4 +13,5 @@ pub mod backend;
 pub mod config;
 pub mod gateway;
 pub mod http1;
+pub mod shard;
 pub mod spdy;
