@@ -14,4 +14,5 @@ pub mod config;
 pub mod gateway;
 pub mod http1;
 pub mod shard;
+pub mod runtime;
 pub mod spdy;
