@@ -160,6 +160,13 @@ impl Lease {
         lease
     }
 
+    /// Shares this lease as [`bytes::Bytes`] without copying, for the sans-IO gateway
+    /// layers. The buffer returns to the kernel when the last `Bytes` clone drops, on the
+    /// shard thread (see `sys::ShardLocal` for why that is the only place it can drop).
+    pub fn into_bytes(self) -> bytes::Bytes {
+        bytes::Bytes::from_owner(sys::ShardLocal::new(self))
+    }
+
     /// Drops the first `n` bytes from this view (consumed by a parser).
     pub fn advance(&mut self, n: usize) {
         assert!(n <= self.len(), "advance past end of lease");

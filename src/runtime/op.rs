@@ -223,6 +223,9 @@ pub enum Chunk {
     /// Received bytes forwarded without a copy; the ring buffer returns to the kernel when the
     /// last lease on it is dropped (after the send completes and the caller drops the `SendBuf`).
     Lease(Lease),
+    /// Bytes from the gateway layers (which may share a received buffer, see
+    /// [`Lease::into_bytes`]).
+    Shared(bytes::Bytes),
 }
 
 impl Chunk {
@@ -231,6 +234,7 @@ impl Chunk {
             Chunk::Owned(v) => v,
             Chunk::Static(s) => s,
             Chunk::Lease(l) => l.bytes(),
+            Chunk::Shared(b) => b,
         }
     }
 }

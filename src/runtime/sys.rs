@@ -211,3 +211,52 @@ pub(super) fn thread_cpu_time() -> Duration {
     }
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
+
+/// A [`Lease`](super::buf_ring::Lease) made `Send` so that `bytes::Bytes::from_owner` takes
+/// it. Leases hold an `Rc` and must only be cloned or dropped on their shard's thread.
+///
+/// Shards never hand data to another thread (thread-per-core, no cross-shard hand-offs),
+/// so a `Bytes` built from a lease lives and dies on its shard. Should one ever be dropped
+/// elsewhere, the lease is leaked (its buffer never returns to the ring) rather than its
+/// `Rc` touched off-thread; debug builds assert instead.
+pub(super) struct ShardLocal {
+    lease: std::mem::ManuallyDrop<super::buf_ring::Lease>,
+    thread: usize,
+}
+
+thread_local! {
+    static THREAD_MARK: u8 = const { 0 };
+}
+
+fn thread_mark() -> usize {
+    THREAD_MARK.with(|m| m as *const u8 as usize)
+}
+
+impl ShardLocal {
+    pub(super) fn new(lease: super::buf_ring::Lease) -> Self {
+        ShardLocal { lease: std::mem::ManuallyDrop::new(lease), thread: thread_mark() }
+    }
+}
+
+// Safety: the only non-Send part is the lease's `Rc` to its ring. Reading the buffer
+// through it (`as_ref`) from another thread neither touches the reference count nor races a
+// writer: the kernel cannot reuse the buffer while the lease is alive. Dropping, the only
+// operation that touches the count, is done only on the creating thread (checked below).
+unsafe impl Send for ShardLocal {}
+
+impl AsRef<[u8]> for ShardLocal {
+    fn as_ref(&self) -> &[u8] {
+        self.lease.bytes()
+    }
+}
+
+impl Drop for ShardLocal {
+    fn drop(&mut self) {
+        if self.thread == thread_mark() {
+            // Safety: dropped exactly once, here, on the thread that owns the ring.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.lease) }
+        } else {
+            debug_assert!(false, "a received buffer was dropped off its shard thread");
+        }
+    }
+}
