@@ -132,13 +132,12 @@ impl Inflater {
             let dst: &mut [u8] = if in_out {
                 // Grow `out` stepwise, never past `max_block` and never by what the peer
                 // declares: double what we have, starting from a guess based on the
-                // frame's own compressed size.
-                let want = if out.capacity() > len {
-                    out.capacity().min(max_block)
-                } else {
-                    (len * 2).max(first_chunk).min(max_block)
-                };
-                out.reserve_exact(want - len);
+                // frame's own compressed size (so a small block zero-fills little even
+                // when `out` kept a large capacity from an earlier one).
+                let want = (len * 2).max(first_chunk).min(max_block);
+                if out.capacity() < want {
+                    out.reserve_exact(want - len);
+                }
                 out.resize(want, 0);
                 &mut out[len..]
             } else {

@@ -439,7 +439,7 @@ mod tests {
         for value in [&b"\0a"[..], b"a\0", b"a\0\0b", b"\0", b"\0\0"] {
             assert_eq!(dec(V3, &raw(V3, &[(b"a", value)])), Err(NvError::EmptyValuePart), "{value:?}");
         }
-        let ok = dec(V3, &raw(V3, &[(b"a", b"1\02\03")])).unwrap();
+        let ok = dec(V3, &raw(V3, &[(b"a", b"1\x002\x003")])).unwrap();
         assert_eq!(ok.get(b"a"), Some(&b"1\x002\x003"[..]));
     }
 
