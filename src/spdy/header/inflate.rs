@@ -37,7 +37,8 @@ pub enum InflateOutcome {
     /// The block inflated to more than `max_block` bytes; all of it went through zlib (the
     /// context is in sync), none of it is kept: `out` is empty. RST FRAME_TOO_LARGE (C45).
     TooLarge,
-    /// The frame carried no compressed bytes (C12a); zlib was not called.
+    /// The frame carried no compressed bytes; zlib was not called. The caller answers
+    /// RST_STREAM PROTOCOL_ERROR and the session goes on (C12a).
     Empty,
 }
 
