@@ -10,3 +10,6 @@
 //! `now` go in, events, frames to send and the next deadline come out.
 
 pub mod spdy;
+
+#[cfg(test)]
+mod testing;
