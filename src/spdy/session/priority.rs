@@ -161,14 +161,15 @@ impl DataScheduler {
 
 /// Hashes a stream id with one multiply (Fibonacci hashing). SipHash buys nothing here:
 /// the map never holds more entries than the peer's concurrency limit allows, so there
-/// is no flooding to defend against, and the multiply spreads the regular odd/even ids
-/// over the high bits the table uses.
+/// is no flooding to defend against. The product's low bits depend only on the id's low
+/// bits (all odd ids would land in odd buckets), so `finish` swaps the halves to put the
+/// well-mixed high bits where the table takes its bucket index.
 #[derive(Default)]
 struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(32)
     }
 
     fn write(&mut self, bytes: &[u8]) {

@@ -61,13 +61,11 @@ pub(crate) fn interpret(role: Role, settings: &Settings) -> Result<PeerSettings,
             SettingId::MAX_CONCURRENT_STREAMS => {
                 out.max_concurrent_streams.get_or_insert(value);
             }
-            SettingId::INITIAL_WINDOW_SIZE => {
-                if out.initial_window_size.is_none() {
-                    if i64::from(value) > MAX_WINDOW {
-                        return Err(SettingsError::InitialWindowTooLarge);
-                    }
-                    out.initial_window_size = Some(value);
+            SettingId::INITIAL_WINDOW_SIZE if out.initial_window_size.is_none() => {
+                if i64::from(value) > MAX_WINDOW {
+                    return Err(SettingsError::InitialWindowTooLarge);
                 }
+                out.initial_window_size = Some(value);
             }
             // UPLOAD_BANDWIDTH, DOWNLOAD_BANDWIDTH, ROUND_TRIP_TIME, CURRENT_CWND,
             // DOWNLOAD_RETRANS_RATE, CLIENT_CERTIFICATE_VECTOR_SIZE, and unknown ids.
