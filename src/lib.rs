@@ -11,3 +11,6 @@
 
 pub mod http1;
 pub mod spdy;
+
+#[cfg(test)]
+mod testing;
