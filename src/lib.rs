@@ -16,3 +16,6 @@ pub mod http1;
 pub mod shard;
 pub mod runtime;
 pub mod spdy;
+
+#[cfg(test)]
+mod testing;
