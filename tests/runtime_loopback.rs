@@ -487,3 +487,40 @@ fn a_send_of_more_chunks_than_iov_max_into_a_small_socket_buffer_arrives_whole()
     assert!(ring.stats().partial_sends >= 1, "{:?}", ring.stats());
     assert!(reader.join().unwrap() == expected, "bytes differ");
 }
+
+#[test]
+fn a_recv_parked_on_enobufs_is_rearmed_by_a_returned_lease_and_can_be_cancelled() {
+    let listener = TcpListener::bind(loopback()).unwrap();
+    let mut ring = Ring::new(RingConfig::default()).unwrap();
+    let group = ring.add_buf_ring(BufRingConfig { buf_size: 256, count: 2 }).unwrap();
+    let (mut peer, fd) = accepted_pair(&listener);
+    let op = ring.recv_multishot(fd.as_raw_fd(), group, Token(1));
+    peer.write_all(&[0x5a; 2048]).unwrap();
+    let mut all = Vec::new();
+    let started = Instant::now();
+    // Hold every lease: the ring runs dry and the recv parks.
+    while ring.stats().enobufs == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "never ran out of buffers");
+        ring.wait(1, Some(Duration::from_millis(20)), &mut all).unwrap();
+    }
+    assert_eq!(ring.buffers_free(group), 0);
+    let held: usize = all.iter().map(|c| c.buffer.as_ref().map_or(0, Lease::len)).sum();
+    assert_eq!(held, 512);
+    // One lease back: the next wait re-arms and the recv delivers more bytes.
+    let rearms = ring.stats().rearms;
+    all.remove(0);
+    wait_until(&mut ring, &mut all, |all| all.len() >= 2);
+    assert!(ring.stats().rearms > rearms);
+    // Hold them all again until it parks, then cancel: the parked op ends without the kernel.
+    while ring.stats().enobufs < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "did not park again");
+        ring.wait(1, Some(Duration::from_millis(20)), &mut all).unwrap();
+    }
+    ring.cancel(op);
+    wait_until(&mut ring, &mut all, |all| all.iter().any(|c| !c.more));
+    let last = all.iter().find(|c| !c.more).unwrap();
+    assert_eq!(last.result.as_ref().unwrap_err().raw_os_error(), Some(libc_ecanceled()));
+    assert_eq!(ring.in_flight(), 0);
+    all.clear();
+    assert_eq!(ring.buffers_free(group), 2);
+}
