@@ -59,8 +59,13 @@ struct EchoReport {
 
 /// An echo server on one ring: multishot accept, multishot recv into `buffers`, and vectored
 /// sends of the received leases. Runs until `stop` is set (or the test deadline passes).
-fn run_echo(listener: TcpListener, buffers: BufRingConfig, stop: Arc<AtomicBool>) -> io::Result<EchoReport> {
-    let mut ring = Ring::new(RingConfig::default())?;
+fn run_echo(
+    listener: TcpListener,
+    config: RingConfig,
+    buffers: BufRingConfig,
+    stop: Arc<AtomicBool>,
+) -> io::Result<EchoReport> {
+    let mut ring = Ring::new(config)?;
     let group = ring.add_buf_ring(buffers)?;
     let mut report = EchoReport { fallback: ring.setup().fallback.clone(), ..Default::default() };
     ring.accept_multishot(listener.as_raw_fd(), Token::new(LISTENER, Key { index: 0, generation: 0 }));
@@ -148,10 +153,14 @@ struct Server {
 
 impl Server {
     fn start(listener: TcpListener, buffers: BufRingConfig) -> Server {
+        Self::start_with(listener, RingConfig::default(), buffers)
+    }
+
+    fn start_with(listener: TcpListener, config: RingConfig, buffers: BufRingConfig) -> Server {
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        let handle = thread::spawn(move || run_echo(listener, buffers, flag));
+        let handle = thread::spawn(move || run_echo(listener, config, buffers, flag));
         Server { addr, stop, handle }
     }
 
@@ -523,4 +532,23 @@ fn a_recv_parked_on_enobufs_is_rearmed_by_a_returned_lease_and_can_be_cancelled(
     assert_eq!(ring.in_flight(), 0);
     all.clear();
     assert_eq!(ring.buffers_free(group), 2);
+}
+
+#[test]
+fn a_ring_without_single_issuer_and_defer_taskrun_serves_the_same_echo() {
+    let config = RingConfig { single_issuer_defer_taskrun: false, ..RingConfig::default() };
+    let buffers = BufRingConfig { buf_size: 1024, count: 4 };
+    let server = Server::start_with(net::reuseport_listener(loopback(), 16).unwrap(), config, buffers);
+    let mut stream = client(server.addr);
+    let mut rng = Rng(3);
+    for len in [1, 1000, 1024, 1025, 5000, 40_000] {
+        let payload = rng.bytes(len);
+        stream.write_all(&payload).unwrap();
+        let mut back = vec![0u8; len];
+        stream.read_exact(&mut back).unwrap();
+        assert!(back == payload, "echo of {len} bytes differs");
+    }
+    drop(stream);
+    let report = server.stop();
+    assert_eq!(report.bytes_echoed, 1 + 1000 + 1024 + 1025 + 5000 + 40_000);
 }
