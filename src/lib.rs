@@ -9,5 +9,6 @@
 //! The protocol layers never touch a socket, a thread, a clock or io_uring: bytes and
 //! `now` go in, events, frames to send and the next deadline come out.
 
+pub mod http1;
 pub mod runtime;
 pub mod spdy;
