@@ -552,3 +552,27 @@ fn a_ring_without_single_issuer_and_defer_taskrun_serves_the_same_echo() {
     let report = server.stop();
     assert_eq!(report.bytes_echoed, 1 + 1000 + 1024 + 1025 + 5000 + 40_000);
 }
+
+#[test]
+fn closing_a_connection_with_a_blocked_send_gives_the_send_buffer_back() {
+    let listener = TcpListener::bind(loopback()).unwrap();
+    let mut ring = Ring::new(RingConfig::default()).unwrap();
+    let (peer, fd) = accepted_pair(&listener);
+    socket2::SockRef::from(&fd).set_send_buffer_size(4096).unwrap();
+    socket2::SockRef::from(&peer).set_recv_buffer_size(4096).unwrap();
+    let mut buf = SendBuf::new();
+    buf.push_vec(vec![0x11; 8 << 20]); // far more than the peer (which never reads) can take
+    ring.send(fd.as_raw_fd(), buf, Token(1));
+    let mut all = Vec::new();
+    ring.wait(0, None, &mut all).unwrap();
+    assert!(all.is_empty(), "an 8 MiB send to a peer that never reads cannot finish");
+    ring.close(fd, Token(2));
+    wait_until(&mut ring, &mut all, |all| all.len() == 2);
+    let send = all.iter().find(|c| c.op == OpKind::Send).unwrap();
+    assert_eq!(send.result.as_ref().unwrap_err().raw_os_error(), Some(libc_ecanceled()));
+    assert_eq!(send.send_buf.as_ref().unwrap().len(), 8 << 20, "the buffer comes back whole");
+    let close = all.iter().find(|c| c.op == OpKind::Close).unwrap();
+    assert!(close.result.is_ok());
+    assert_eq!(ring.in_flight(), 0);
+    drop(peer);
+}

@@ -417,6 +417,7 @@ impl Ring {
                 }
                 let outcome = match res {
                     r if r < 0 => result(r),
+                    _ if send.sent < send.buf.len() && cancelled => result(-libc::ECANCELED),
                     _ if send.sent < send.buf.len() => {
                         Err(io::Error::new(io::ErrorKind::WriteZero, "sendmsg stopped before the end"))
                     }
