@@ -29,6 +29,9 @@
 //! their memory until their final CQE, so a dropped connection never frees what the kernel
 //! still writes.
 
+// Only sys.rs may opt back in.
+#![deny(unsafe_code)]
+
 mod buf_ring;
 pub mod cpu;
 pub mod net;

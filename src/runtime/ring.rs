@@ -27,9 +27,10 @@ pub struct RingConfig {
     /// Completion queue entries; multishot ops post many CQEs per SQE, so keep it larger.
     pub cq_entries: u32,
     /// Ask for IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN. Completions are then
-    /// produced only inside [`Ring::wait`], on this thread (measured here: 5.3 µs vs 13 µs of
-    /// CPU per HTTP/1.1 request). If the kernel refuses, the ring falls back without them and
-    /// [`Ring::setup`] says why.
+    /// produced only inside [`Ring::wait`], on this thread (the gateway issue measured 5.3 µs
+    /// vs 13 µs of CPU per HTTP/1.1 request with a minimal client; `uring_pingpong`, ring
+    /// against ring on a loaded 2-vCPU VM, saw 7-9 µs per side either way). If the kernel
+    /// refuses, the ring falls back without them and [`Ring::setup`] says why.
     pub single_issuer_defer_taskrun: bool,
     /// Kernel submission-queue polling thread (excludes DEFER_TASKRUN). Off by default: it burns
     /// a core per ring, which a thread-per-core design cannot spare.
@@ -417,6 +418,7 @@ impl Ring {
                 }
                 let outcome = match res {
                     r if r < 0 => result(r),
+                    _ if send.sent < send.buf.len() && cancelled => result(-libc::ECANCELED),
                     _ if send.sent < send.buf.len() => {
                         Err(io::Error::new(io::ErrorKind::WriteZero, "sendmsg stopped before the end"))
                     }

@@ -5,6 +5,8 @@
 //! buffers, SQEs that carry pointers, and adopting fds the kernel created. Nothing outside
 //! this module writes `unsafe`; nothing here decides policy (that lives in ring.rs/buf_ring.rs).
 
+#![allow(unsafe_code)]
+
 use std::alloc::{self, Layout};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
