@@ -35,7 +35,6 @@ work=$(mktemp -d /tmp/origin-bench.XXXXXX)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.3
   rm -rf "$work"
 }

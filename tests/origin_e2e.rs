@@ -462,3 +462,25 @@ fn send_signal(pid: u32, signal: &str) {
     let status = Command::new("kill").args([format!("-{signal}"), pid.to_string()]).status().expect("run kill");
     assert!(status.success(), "kill -{signal} {pid} failed");
 }
+
+#[test]
+fn a_client_that_sends_an_echo_body_but_never_reads_is_stopped_by_back_pressure() {
+    let origin = Origin::start();
+    let mut c = origin.client();
+    let total: usize = 1 << 30;
+    c.send(format!("POST /echo HTTP/1.1\r\ncontent-length: {total}\r\n\r\n").as_bytes());
+    c.stream.set_write_timeout(Some(Duration::from_secs(3))).unwrap();
+    let block = vec![0x5au8; 1 << 20];
+    let mut written = 0usize;
+    while written < total {
+        match c.stream.write(&block) {
+            Ok(n) => written += n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break,
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    // Socket buffers on both sides plus origin's window: a few MiB, never the whole GiB.
+    assert!(written < 64 << 20, "origin kept reading: {written} bytes accepted without being echoed");
+    // The stalled connection holds no one else up.
+    assert_eq!(origin.client().get("/bytes/3").body, pattern(3));
+}

@@ -44,8 +44,8 @@ pub const ECHO_WINDOW: usize = 256 * 1024;
 /// Parsed requests whose responses are not fully sent, before it stops parsing.
 pub const MAX_PIPELINE: usize = 64;
 /// Vecs kept for reuse by a [`Scratch`], and the largest one kept.
-const POOL_VECS: usize = 256;
-const POOL_VEC_CAPACITY: usize = 2 * ECHO_WINDOW;
+const POOL_VECS: usize = 128;
+const POOL_VEC_CAPACITY: usize = 64 * 1024;
 
 static SERVED: AtomicU64 = AtomicU64::new(0);
 
