@@ -6,8 +6,17 @@
 //! session). DATA payloads are borrowed too, so nothing is copied on the way through.
 //! The incremental reader that cuts a byte stream into frames is [`reader`].
 
+mod data;
+mod goaway;
+mod headers;
+mod ping;
 pub mod reader;
+mod rst_stream;
+mod settings;
 mod status;
+mod syn_reply;
+mod syn_stream;
+mod window_update;
 
 pub use reader::{DataChunk, FrameReader, ReadItem};
 pub use status::{GoAwayStatus, RstStatus};
@@ -247,4 +256,283 @@ pub fn control_head(version: Version, frame_type: FrameType, flags: u8, len: usi
     let t = frame_type.0.to_be_bytes();
     let len = (len as u32).to_be_bytes();
     [v[0], v[1], t[0], t[1], flags, len[1], len[2], len[3]]
+}
+
+/// The bits of a control frame's first word that carry the version.
+const CONTROL_BIT: u16 = 0x8000;
+
+/// Writes a control frame header with a raw 15-bit version field (foreign versions in
+/// tests and in [`Frame::SynStreamWrongVersion`] / [`Frame::Ignored`]).
+fn put_control_head(out: &mut Vec<u8>, wire_version: u16, frame_type: FrameType, flags: u8, len: usize) {
+    debug_assert!(len <= MAX_PAYLOAD_LEN);
+    let v = (wire_version | CONTROL_BIT).to_be_bytes();
+    let t = frame_type.0.to_be_bytes();
+    let len = (len as u32).to_be_bytes();
+    out.extend_from_slice(&[v[0], v[1], t[0], t[1], flags, len[1], len[2], len[3]]);
+}
+
+/// A big-endian word at `at`, or 0 past the end. Callers check lengths first; this only
+/// keeps the decoders free of panicking index expressions.
+fn word(payload: &[u8], at: usize) -> u32 {
+    match payload.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+/// A slice length as the u32 the error types carry (saturating; real payloads are ≤ 2^24).
+fn len32(payload: &[u8]) -> u32 {
+    u32::try_from(payload.len()).unwrap_or(u32::MAX)
+}
+
+/// How a control frame's payload is handled, decided from the 8-byte header alone so the
+/// reader can enforce limits before buffering and the whole-slice decoder agrees with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PayloadRule {
+    /// SYN_STREAM / SYN_REPLY / HEADERS (also with a foreign version, whose block must still
+    /// be inflated): buffered up to the control-frame cap; at least `min` bytes.
+    HeaderBlock { min: u32 },
+    /// A fixed-size frame: exactly this many bytes (C7–C10).
+    Exact(u32),
+    /// SETTINGS: 4 + 8·n bytes, n ≤ [`MAX_SETTINGS_ENTRIES`] (C11, C98).
+    Settings,
+    /// Not decoded: skipped without buffering (unknown types C13, NOOP, CREDENTIAL C18/C19,
+    /// foreign-version frames without a header block C17).
+    Skip,
+}
+
+/// Largest SETTINGS payload we buffer: the count word plus [`MAX_SETTINGS_ENTRIES`] entries.
+pub(crate) const MAX_SETTINGS_PAYLOAD: u32 = 4 + 8 * MAX_SETTINGS_ENTRIES as u32;
+
+impl PayloadRule {
+    /// The rule for a control frame of `frame_type` and wire version `wire_version` on a
+    /// `session` of the given version.
+    pub(crate) fn of(session: Version, wire_version: u16, frame_type: FrameType) -> Self {
+        if wire_version != session.wire() {
+            // SPDY2.md §1: "a SYN_STREAM with an unsupported version is answered with
+            // RST_STREAM UNSUPPORTED_VERSION; any other control frame ... is ignored"
+            // (C16, C17). SYN_REPLY/HEADERS are ignored too, but their block still has to
+            // go through the inflater (SPDY3.md §5.6), so they are buffered.
+            return match frame_type {
+                FrameType::SYN_STREAM => PayloadRule::HeaderBlock { min: SynStream::FIXED_LEN as u32 },
+                FrameType::SYN_REPLY | FrameType::HEADERS => PayloadRule::HeaderBlock { min: 0 },
+                _ => PayloadRule::Skip,
+            };
+        }
+        match frame_type {
+            FrameType::SYN_STREAM => PayloadRule::HeaderBlock { min: SynStream::FIXED_LEN as u32 },
+            FrameType::SYN_REPLY | FrameType::HEADERS => {
+                PayloadRule::HeaderBlock { min: (4 + session.reply_padding()) as u32 }
+            }
+            FrameType::RST_STREAM => PayloadRule::Exact(RstStream::LEN as u32),
+            FrameType::PING => PayloadRule::Exact(Ping::LEN as u32),
+            FrameType::GOAWAY => PayloadRule::Exact(session.goaway_len() as u32),
+            FrameType::WINDOW_UPDATE if session.has_window_update() => {
+                PayloadRule::Exact(WindowUpdate::LEN as u32)
+            }
+            FrameType::SETTINGS => PayloadRule::Settings,
+            // NOOP (SPDY/2: "receiver ignores it"), CREDENTIAL, WINDOW_UPDATE on SPDY/2 and
+            // every unknown type: CONFORMANCE C13, C14, C18, C19.
+            _ => PayloadRule::Skip,
+        }
+    }
+
+    /// Checks a payload length announced by a frame header, before any payload byte is
+    /// buffered. `max_header_block` is the cap on header-carrying frames (C46).
+    pub(crate) fn check_len(self, frame_type: FrameType, len: u32, max_header_block: u32) -> Result<(), FrameError> {
+        match self {
+            PayloadRule::HeaderBlock { .. } if len > max_header_block => {
+                Err(FrameError::ControlFrameTooLarge { len, limit: max_header_block })
+            }
+            PayloadRule::HeaderBlock { min } if len < min => Err(FrameError::InvalidLength { frame_type, len }),
+            PayloadRule::Exact(n) if len != n => Err(FrameError::InvalidLength { frame_type, len }),
+            PayloadRule::Settings if len < 4 => Err(FrameError::InvalidLength { frame_type, len }),
+            // The count word is not known yet; report what the length implies (C98).
+            PayloadRule::Settings if len > MAX_SETTINGS_PAYLOAD => {
+                Err(FrameError::TooManySettings { count: (len - 4) / 8 })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl<'a> Frame<'a> {
+    /// Decodes a control frame's payload (the bytes after the 8-byte header).
+    ///
+    /// `session` is the negotiated version, `wire_version` the frame's version field.
+    /// Never panics and never allocates more than [`MAX_SETTINGS_ENTRIES`] entries. The
+    /// control-frame size cap (C46) is the reader's business; this decodes any length.
+    pub fn decode_control(
+        session: Version,
+        wire_version: u16,
+        frame_type: FrameType,
+        flags: u8,
+        payload: &'a [u8],
+    ) -> Result<Frame<'a>, FrameError> {
+        let rule = PayloadRule::of(session, wire_version, frame_type);
+        rule.check_len(frame_type, len32(payload), u32::MAX)?;
+        if wire_version != session.wire() {
+            return Ok(match frame_type {
+                FrameType::SYN_STREAM => {
+                    // C16: decoded with the session's layout, answered by the session.
+                    let syn = SynStream::decode(session, flags, payload)?;
+                    Frame::SynStreamWrongVersion { wire_version, syn }
+                }
+                _ => {
+                    // C17, and SPDY3.md §5.6: a header-carrying frame keeps its block
+                    // (session layout) so the inflater stays in sync.
+                    let header_block = match rule {
+                        PayloadRule::HeaderBlock { .. } => {
+                            payload.get(4 + session.reply_padding()..).unwrap_or(&[])
+                        }
+                        _ => &[],
+                    };
+                    Frame::Ignored { version: wire_version, frame_type, header_block }
+                }
+            });
+        }
+        Ok(match frame_type {
+            FrameType::SYN_STREAM => Frame::SynStream(SynStream::decode(session, flags, payload)?),
+            FrameType::SYN_REPLY => Frame::SynReply(SynReply::decode(session, flags, payload)?),
+            FrameType::HEADERS => Frame::Headers(Headers::decode(session, flags, payload)?),
+            FrameType::RST_STREAM => Frame::RstStream(RstStream::decode(payload)?),
+            FrameType::SETTINGS => Frame::Settings(Settings::decode(session, flags, payload)?),
+            FrameType::PING => Frame::Ping(Ping::decode(payload)?),
+            FrameType::GOAWAY => Frame::GoAway(GoAway::decode(session, payload)?),
+            FrameType::WINDOW_UPDATE if rule != PayloadRule::Skip => {
+                Frame::WindowUpdate(WindowUpdate::decode(payload)?)
+            }
+            _ => Frame::skipped(session, wire_version, frame_type),
+        })
+    }
+
+    /// What a skipped control frame decodes to: [`Frame::Noop`] for SPDY/2 NOOP (whatever
+    /// its length: "receiver ignores it"), [`Frame::Ignored`] with an empty block otherwise.
+    pub(crate) fn skipped(session: Version, wire_version: u16, frame_type: FrameType) -> Frame<'a> {
+        if frame_type == FrameType::NOOP && session.has_noop() && wire_version == session.wire() {
+            Frame::Noop
+        } else {
+            Frame::Ignored { version: wire_version, frame_type, header_block: &[] }
+        }
+    }
+
+    /// Decodes one whole frame (control or DATA) from the front of `bytes`, returning it and
+    /// the number of bytes it took, or `Ok(None)` if `bytes` holds less than a whole frame.
+    /// Applies no size cap: for tests, fuzzing and tools; sessions use [`FrameReader`].
+    pub fn decode(session: Version, bytes: &'a [u8]) -> Result<Option<(Frame<'a>, usize)>, FrameError> {
+        let Some(head) = bytes.first_chunk::<FRAME_HEADER_LEN>() else {
+            return Ok(None);
+        };
+        let head = FrameHead::parse(head);
+        let end = FRAME_HEADER_LEN + head.len() as usize;
+        let Some(payload) = bytes.get(FRAME_HEADER_LEN..end) else {
+            return Ok(None);
+        };
+        let frame = match head {
+            FrameHead::Data { stream_id, flags, .. } => Frame::Data(Data { stream_id, flags, payload }),
+            FrameHead::Control { version, frame_type, flags, .. } => {
+                Frame::decode_control(session, version, frame_type, flags, payload)?
+            }
+        };
+        Ok(Some((frame, end)))
+    }
+}
+
+impl Frame<'_> {
+    /// Appends the frame in `version`'s layout (header-carrying frames write their
+    /// `header_block` bytes as given).
+    ///
+    /// [`Frame::SynStreamWrongVersion`] is written in `version`'s layout with its own version
+    /// field; [`Frame::Ignored`] is written as a control frame of its version and type whose
+    /// payload is `header_block` (a way to craft unknown frames in tests). The payload must
+    /// fit the 24-bit length (debug-asserted).
+    pub fn encode(&self, version: Version, out: &mut Vec<u8>) {
+        match self {
+            Frame::SynStream(syn) => syn.encode(version, out),
+            Frame::SynReply(reply) => reply.encode(version, out),
+            Frame::Headers(headers) => headers.encode(version, out),
+            Frame::RstStream(rst) => rst.encode(version, out),
+            Frame::Settings(settings) => settings.encode(version, out),
+            Frame::Noop => out.extend_from_slice(&control_head(version, FrameType::NOOP, 0, 0)),
+            Frame::Ping(ping) => ping.encode(version, out),
+            Frame::GoAway(goaway) => goaway.encode(version, out),
+            Frame::WindowUpdate(update) => update.encode(version, out),
+            Frame::Data(data) => data.encode(out),
+            Frame::SynStreamWrongVersion { wire_version, syn } => {
+                let at = out.len();
+                syn.encode(version, out);
+                let v = (wire_version | CONTROL_BIT).to_be_bytes();
+                out[at..at + 2].copy_from_slice(&v);
+            }
+            Frame::Ignored { version: wire_version, frame_type, header_block } => {
+                put_control_head(out, *wire_version, *frame_type, 0, header_block.len());
+                out.extend_from_slice(header_block);
+            }
+        }
+    }
+}
+
+/// The fixed part of a header-carrying frame, for [`begin_header_frame`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderFrameKind {
+    /// `priority` is clamped to the version's lowest priority; `slot` is written only where
+    /// the version has one ([`Version::has_slot`]).
+    SynStream { stream_id: StreamId, associated_to: StreamId, priority: u8, slot: u8 },
+    SynReply { stream_id: StreamId },
+    Headers { stream_id: StreamId },
+}
+
+impl HeaderFrameKind {
+    pub fn frame_type(self) -> FrameType {
+        match self {
+            HeaderFrameKind::SynStream { .. } => FrameType::SYN_STREAM,
+            HeaderFrameKind::SynReply { .. } => FrameType::SYN_REPLY,
+            HeaderFrameKind::Headers { .. } => FrameType::HEADERS,
+        }
+    }
+}
+
+/// Where a header frame started in the output buffer; hand it to [`finish_header_frame`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "the frame length stays 0 until finish_header_frame patches it"]
+pub struct HeaderFrameStart {
+    at: usize,
+}
+
+impl HeaderFrameStart {
+    /// Offset in the output buffer of the frame's first byte.
+    pub fn offset(self) -> usize {
+        self.at
+    }
+}
+
+/// Writes the 8-byte head (length 0 for now) and the fixed part of a SYN_STREAM, SYN_REPLY
+/// or HEADERS frame, so the caller can compress the header block straight into `out` and
+/// then call [`finish_header_frame`].
+pub fn begin_header_frame(out: &mut Vec<u8>, version: Version, kind: HeaderFrameKind, flags: u8) -> HeaderFrameStart {
+    let at = out.len();
+    out.extend_from_slice(&control_head(version, kind.frame_type(), flags, 0));
+    match kind {
+        HeaderFrameKind::SynStream { stream_id, associated_to, priority, slot } => {
+            out.extend_from_slice(&stream_id.value().to_be_bytes());
+            out.extend_from_slice(&associated_to.value().to_be_bytes());
+            let priority = priority.min(version.lowest_priority());
+            out.push(priority << version.priority_shift());
+            out.push(if version.has_slot() { slot } else { 0 });
+        }
+        HeaderFrameKind::SynReply { stream_id } | HeaderFrameKind::Headers { stream_id } => {
+            out.extend_from_slice(&stream_id.value().to_be_bytes());
+            out.extend_from_slice(&[0; 2][..version.reply_padding()]);
+        }
+    }
+    HeaderFrameStart { at }
+}
+
+/// Patches the 24-bit length of a frame begun by [`begin_header_frame`]: everything
+/// written to `out` since then is its payload (debug-asserted ≤ [`MAX_PAYLOAD_LEN`]).
+pub fn finish_header_frame(out: &mut Vec<u8>, start: HeaderFrameStart) {
+    let len = out.len() - start.at - FRAME_HEADER_LEN;
+    debug_assert!(len <= MAX_PAYLOAD_LEN, "header frame payload of {len} bytes");
+    let len = (len as u32).to_be_bytes();
+    out[start.at + 5..start.at + 8].copy_from_slice(&len[1..]);
 }
