@@ -536,3 +536,348 @@ pub fn finish_header_frame(out: &mut Vec<u8>, start: HeaderFrameStart) {
     let len = (len as u32).to_be_bytes();
     out[start.at + 5..start.at + 8].copy_from_slice(&len[1..]);
 }
+
+#[cfg(test)]
+mod tests {
+    use hex_literal::hex;
+
+    use super::*;
+
+    /// Bytes that must never be mistaken for a frame's own.
+    const GARBAGE: u8 = 42;
+
+    #[test]
+    fn spdy3_syn_stream_capture_decodes_and_encodes_back() {
+        // SPDY3.md §3.1 (node-spdy capture): stream 1, priority 0, no flags.
+        let frame = hex!(
+            "80 03 00 01 00 00 00 2c 00 00 00 01 00 00 00 00 00 00"
+            "78 f9 e3 c6 a7 c2 02 e5 0e 50 7a b4 42 a4 5a 77 d7 10 50 06 b3 2a 48 04 97 4d 8c fa 00 00 00 00 ff ff"
+        );
+        let (decoded, used) = Frame::decode(Version::Spdy3, &frame).unwrap().unwrap();
+        assert_eq!(used, frame.len());
+        let Frame::SynStream(syn) = &decoded else { panic!("not a SYN_STREAM: {decoded:?}") };
+        assert_eq!((syn.stream_id, syn.associated_to, syn.priority, syn.slot, syn.flags), (StreamId::new(1), StreamId::ZERO, 0, 0, 0));
+        assert_eq!(syn.header_block, &frame[18..]);
+        assert_eq!(&syn.header_block[2..6], &hex!("e3 c6 a7 c2"), "SPDY/3 DICTID");
+        let mut out = Vec::new();
+        decoded.encode(Version::Spdy3, &mut out);
+        assert_eq!(out, frame);
+    }
+
+    #[test]
+    fn spdy3_stored_syn_reply_vector_decodes_and_encodes_back() {
+        // SPDY3.md §13 vector 3.
+        let frame = hex!(
+            "80 03 00 02 00 00 00 45 00 00 00 01 78 3f e3 c6 a7 c2 00 31 00 ce ff 00 00 00 02 00 00 00 07 3a 73 74"
+            "61 74 75 73 00 00 00 06 32 30 30 20 4f 4b 00 00 00 08 3a 76 65 72 73 69 6f 6e 00 00 00 08 48 54 54 50"
+            "2f 31 2e 31 00 00 00 ff ff"
+        );
+        let (decoded, used) = Frame::decode(Version::Spdy31, &frame).unwrap().unwrap();
+        assert_eq!(used, frame.len());
+        assert_eq!(
+            decoded,
+            Frame::SynReply(SynReply { stream_id: StreamId::new(1), flags: 0, header_block: &frame[12..] })
+        );
+        let mut out = Vec::new();
+        decoded.encode(Version::Spdy31, &mut out);
+        assert_eq!(out, frame);
+    }
+
+    #[test]
+    fn spec_examples_decode_to_their_values_and_encode_back() {
+        let cases: [(Version, &[u8], Frame<'static>); 9] = [
+            (
+                Version::Spdy3,
+                &hex!("80 03 00 03 00 00 00 08 00 00 00 01 00 00 00 05"),
+                Frame::RstStream(RstStream { stream_id: StreamId::new(1), status: RstStatus::CANCEL }),
+            ),
+            (
+                Version::Spdy3,
+                &hex!("80 03 00 04 00 00 00 14 00 00 00 02 00 00 00 04 00 00 00 64 00 00 00 07 00 10 00 00"),
+                Frame::Settings(Settings {
+                    flags: 0,
+                    entries: vec![
+                        Setting { id: SettingId::MAX_CONCURRENT_STREAMS, flags: 0, value: 100 },
+                        Setting { id: SettingId::INITIAL_WINDOW_SIZE, flags: 0, value: 1 << 20 },
+                    ],
+                }),
+            ),
+            (
+                Version::Spdy2,
+                &hex!("80 02 00 04 00 00 00 0c 00 00 00 01 04 00 00 00 00 00 00 64"),
+                Frame::Settings(Settings {
+                    flags: 0,
+                    entries: vec![Setting { id: SettingId::MAX_CONCURRENT_STREAMS, flags: 0, value: 100 }],
+                }),
+            ),
+            (Version::Spdy3, &hex!("80 03 00 06 00 00 00 04 00 00 00 01"), Frame::Ping(Ping { id: 1 })),
+            (
+                Version::Spdy3,
+                &hex!("80 03 00 07 00 00 00 08 00 00 00 07 00 00 00 01"),
+                Frame::GoAway(GoAway { last_good_stream_id: StreamId::new(7), status: GoAwayStatus::PROTOCOL_ERROR }),
+            ),
+            (
+                Version::Spdy2,
+                &hex!("80 02 00 07 00 00 00 04 00 00 00 07"),
+                Frame::GoAway(GoAway { last_good_stream_id: StreamId::new(7), status: GoAwayStatus::OK }),
+            ),
+            (
+                Version::Spdy31,
+                &hex!("80 03 00 09 00 00 00 08 00 00 00 00 00 10 00 00"),
+                Frame::WindowUpdate(WindowUpdate { stream_id: StreamId::ZERO, delta: 1 << 20 }),
+            ),
+            (
+                Version::Spdy3,
+                &hex!("00 00 00 01 01 00 00 02 68 69"),
+                Frame::Data(Data { stream_id: StreamId::new(1), flags: flags::FIN, payload: b"hi" }),
+            ),
+            (Version::Spdy2, &hex!("80 02 00 05 00 00 00 00"), Frame::Noop),
+        ];
+        for (version, bytes, expected) in cases {
+            assert_eq!(Frame::decode(version, bytes), Ok(Some((expected.clone(), bytes.len()))), "{expected:?}");
+            let mut out = Vec::new();
+            expected.encode(version, &mut out);
+            assert_eq!(out, bytes, "{expected:?}");
+        }
+    }
+
+    /// Every frame kind with values that survive `version`'s layout.
+    fn all_frames(version: Version) -> Vec<Frame<'static>> {
+        let block: &'static [u8] = &hex!("78 bb df a2 51 b2 62 e0 66 e0 42 c4 27");
+        let mut frames = vec![
+            Frame::SynStream(SynStream {
+                stream_id: StreamId::new(0x7fff_ffff),
+                associated_to: StreamId::new(2),
+                priority: version.lowest_priority(),
+                slot: if version.has_slot() { 3 } else { 0 },
+                flags: flags::FIN | flags::UNIDIRECTIONAL,
+                header_block: block,
+            }),
+            Frame::SynStream(SynStream {
+                stream_id: StreamId::new(1),
+                associated_to: StreamId::ZERO,
+                priority: 0,
+                slot: 0,
+                flags: 0,
+                header_block: &[],
+            }),
+            Frame::SynReply(SynReply { stream_id: StreamId::new(1), flags: flags::FIN, header_block: block }),
+            Frame::Headers(Headers { stream_id: StreamId::new(3), flags: 0, header_block: block }),
+            Frame::RstStream(RstStream { stream_id: StreamId::new(5), status: RstStatus::FLOW_CONTROL_ERROR }),
+            Frame::Settings(Settings::default()),
+            Frame::Settings(Settings {
+                flags: flags::CLEAR_SETTINGS,
+                entries: vec![
+                    Setting { id: SettingId::UPLOAD_BANDWIDTH, flags: flags::PERSIST_VALUE, value: 1 },
+                    Setting { id: SettingId(0x00ab_cdef), flags: flags::PERSISTED, value: u32::MAX },
+                ],
+            }),
+            Frame::Ping(Ping { id: u32::MAX }),
+            Frame::GoAway(GoAway {
+                last_good_stream_id: StreamId::new(9),
+                status: if version.goaway_len() == 8 { GoAwayStatus::INTERNAL_ERROR } else { GoAwayStatus::OK },
+            }),
+            Frame::Data(Data { stream_id: StreamId::new(1), flags: flags::FIN, payload: b"body" }),
+            Frame::Data(Data { stream_id: StreamId::new(1), flags: 0, payload: &[] }),
+            Frame::SynStreamWrongVersion {
+                wire_version: if version.wire() == 2 { 3 } else { 2 },
+                syn: SynStream {
+                    stream_id: StreamId::new(11),
+                    associated_to: StreamId::ZERO,
+                    priority: 1,
+                    slot: 0,
+                    flags: 0,
+                    header_block: block,
+                },
+            },
+        ];
+        if version.has_window_update() {
+            frames.push(Frame::WindowUpdate(WindowUpdate { stream_id: StreamId::new(1), delta: 0x7fff_ffff }));
+        }
+        if version.has_noop() {
+            frames.push(Frame::Noop);
+        }
+        frames
+    }
+
+    #[test]
+    fn every_frame_round_trips_through_a_dirty_buffer_in_every_version() {
+        for version in Version::PREFERENCE {
+            for frame in all_frames(version) {
+                let mut out = vec![GARBAGE; 42];
+                frame.encode(version, &mut out);
+                out.extend_from_slice(&[GARBAGE; 3]);
+                let decoded = Frame::decode(version, &out[42..]).unwrap();
+                assert_eq!(decoded, Some((frame.clone(), out.len() - 45)), "{version}: {frame:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn header_frames_built_in_place_match_encode() {
+        for version in Version::PREFERENCE {
+            let syn = SynStream {
+                stream_id: StreamId::new(3),
+                associated_to: StreamId::ZERO,
+                priority: 2,
+                slot: 0,
+                flags: flags::FIN,
+                header_block: b"compressed",
+            };
+            let mut out = vec![GARBAGE; 5];
+            let kind = HeaderFrameKind::SynStream { stream_id: syn.stream_id, associated_to: syn.associated_to, priority: 2, slot: 0 };
+            let start = begin_header_frame(&mut out, version, kind, flags::FIN);
+            assert_eq!(start.offset(), 5);
+            out.extend_from_slice(b"compressed");
+            finish_header_frame(&mut out, start);
+            let mut expected = vec![GARBAGE; 5];
+            syn.encode(version, &mut expected);
+            assert_eq!(out, expected);
+
+            let mut out = Vec::new();
+            let start = begin_header_frame(&mut out, version, HeaderFrameKind::Headers { stream_id: StreamId::new(3) }, 0);
+            finish_header_frame(&mut out, start);
+            assert_eq!(out.len(), 8 + 4 + version.reply_padding());
+            assert_eq!(
+                Frame::decode(version, &out).unwrap().unwrap().0,
+                Frame::Headers(Headers { stream_id: StreamId::new(3), flags: 0, header_block: &[] })
+            );
+        }
+    }
+
+    #[test]
+    fn syn_stream_of_exactly_10_bytes_has_an_empty_block_c12a() {
+        let frame = hex!("80 03 00 01 00 00 00 0a 00 00 00 01 00 00 00 00 00 00");
+        let Some((Frame::SynStream(syn), 18)) = Frame::decode(Version::Spdy3, &frame).unwrap() else {
+            panic!("not a SYN_STREAM")
+        };
+        assert!(syn.header_block.is_empty());
+    }
+
+    #[test]
+    fn truncated_input_is_incomplete_not_an_error() {
+        let frame = hex!("80 03 00 06 00 00 00 04 00 00 00 01");
+        for len in 0..frame.len() {
+            assert_eq!(Frame::decode(Version::Spdy3, &frame[..len]), Ok(None), "{len}");
+        }
+    }
+
+    fn decode_control(version: Version, frame_type: FrameType, payload: &[u8]) -> Result<Frame<'_>, FrameError> {
+        Frame::decode_control(version, version.wire(), frame_type, 0, payload)
+    }
+
+    #[test]
+    fn fixed_frames_with_wrong_lengths_are_invalid_c7_c8_c9_c10() {
+        for (version, frame_type, good) in [
+            (Version::Spdy3, FrameType::RST_STREAM, 8),
+            (Version::Spdy2, FrameType::RST_STREAM, 8),
+            (Version::Spdy3, FrameType::PING, 4),
+            (Version::Spdy2, FrameType::PING, 4),
+            (Version::Spdy31, FrameType::GOAWAY, 8),
+            (Version::Spdy2, FrameType::GOAWAY, 4),
+            (Version::Spdy31, FrameType::WINDOW_UPDATE, 8),
+        ] {
+            let payload = [0u8; 20];
+            assert!(decode_control(version, frame_type, &payload[..good]).is_ok());
+            for len in [0, good - 1, good + 1, 20] {
+                assert_eq!(
+                    decode_control(version, frame_type, &payload[..len]),
+                    Err(FrameError::InvalidLength { frame_type, len: len as u32 }),
+                    "{version} {frame_type:?} {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_fixed_parts_are_invalid_c12() {
+        assert!(decode_control(Version::Spdy3, FrameType::SYN_STREAM, &[0; 9]).is_err());
+        assert!(decode_control(Version::Spdy2, FrameType::SYN_STREAM, &[0; 9]).is_err());
+        for frame_type in [FrameType::SYN_REPLY, FrameType::HEADERS] {
+            assert_eq!(
+                decode_control(Version::Spdy3, frame_type, &[0; 3]),
+                Err(FrameError::InvalidLength { frame_type, len: 3 })
+            );
+            assert_eq!(
+                decode_control(Version::Spdy2, frame_type, &[0; 5]),
+                Err(FrameError::InvalidLength { frame_type, len: 5 })
+            );
+            assert!(decode_control(Version::Spdy2, frame_type, &[0; 6]).is_ok());
+        }
+    }
+
+    #[test]
+    fn settings_count_2_pow_29_does_not_wrap_c11() {
+        assert_eq!(
+            decode_control(Version::Spdy3, FrameType::SETTINGS, &hex!("20 00 00 00")),
+            Err(FrameError::InvalidLength { frame_type: FrameType::SETTINGS, len: 4 })
+        );
+    }
+
+    #[test]
+    fn settings_with_more_than_64_entries_is_too_many_c98() {
+        let mut payload = 100u32.to_be_bytes().to_vec();
+        payload.resize(4 + 800, 0);
+        assert_eq!(
+            decode_control(Version::Spdy31, FrameType::SETTINGS, &payload),
+            Err(FrameError::TooManySettings { count: 100 })
+        );
+    }
+
+    #[test]
+    fn unknown_types_noop_on_v3_and_credential_are_ignored_c13_c14_c18_c19() {
+        for (version, frame_type) in [
+            (Version::Spdy3, FrameType(0)),
+            (Version::Spdy3, FrameType(11)),
+            (Version::Spdy31, FrameType(0xf000)),
+            (Version::Spdy3, FrameType::NOOP),
+            (Version::Spdy3, FrameType::CREDENTIAL),
+            (Version::Spdy31, FrameType::CREDENTIAL),
+            (Version::Spdy2, FrameType::CREDENTIAL),
+            (Version::Spdy2, FrameType::WINDOW_UPDATE),
+        ] {
+            assert_eq!(
+                decode_control(version, frame_type, b"whatever it holds"),
+                Ok(Frame::Ignored { version: version.wire(), frame_type, header_block: &[] }),
+                "{version} {frame_type:?}"
+            );
+        }
+        assert_eq!(decode_control(Version::Spdy2, FrameType::NOOP, &[]), Ok(Frame::Noop));
+    }
+
+    #[test]
+    fn foreign_version_syn_stream_is_flagged_c16() {
+        let payload = hex!("00 00 00 03 00 00 00 00 40 00 aa");
+        let frame = Frame::decode_control(Version::Spdy3, 2, FrameType::SYN_STREAM, flags::FIN, &payload).unwrap();
+        let Frame::SynStreamWrongVersion { wire_version: 2, syn } = frame else { panic!("{frame:?}") };
+        assert_eq!((syn.stream_id, syn.priority, syn.header_block), (StreamId::new(3), 2, &hex!("aa")[..]));
+        assert!(Frame::decode_control(Version::Spdy3, 2, FrameType::SYN_STREAM, 0, &payload[..9]).is_err());
+    }
+
+    #[test]
+    fn foreign_version_frames_are_ignored_c17() {
+        // SYN_REPLY/HEADERS keep their block (session layout) for the inflater.
+        assert_eq!(
+            Frame::decode_control(Version::Spdy2, 3, FrameType::HEADERS, 0, &hex!("00 00 00 01 00 00 bb")),
+            Ok(Frame::Ignored { version: 3, frame_type: FrameType::HEADERS, header_block: &hex!("bb") })
+        );
+        assert_eq!(
+            Frame::decode_control(Version::Spdy3, 1, FrameType::SYN_REPLY, 0, &hex!("00 00")),
+            Ok(Frame::Ignored { version: 1, frame_type: FrameType::SYN_REPLY, header_block: &[] })
+        );
+        // Fixed frames: ignored whatever their length.
+        for frame_type in [FrameType::RST_STREAM, FrameType::PING, FrameType::GOAWAY, FrameType::SETTINGS] {
+            assert_eq!(
+                Frame::decode_control(Version::Spdy31, 2, frame_type, 0, &[1; 3]),
+                Ok(Frame::Ignored { version: 2, frame_type, header_block: &[] })
+            );
+        }
+    }
+
+    #[test]
+    fn ignored_frames_encode_as_raw_control_frames() {
+        let mut out = Vec::new();
+        Frame::Ignored { version: 3, frame_type: FrameType(0xf000), header_block: b"ab" }.encode(Version::Spdy3, &mut out);
+        assert_eq!(out, hex!("80 03 f0 00 00 00 00 02 61 62"));
+    }
+}
