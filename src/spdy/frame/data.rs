@@ -24,10 +24,9 @@ mod tests {
     #[test]
     fn spdy3_examples_decode_and_encode_back() {
         // SPDY3.md §2.2: "hi" with FIN, then an empty FIN.
-        for (frame, payload) in [
-            (&hex!("00 00 00 01 01 00 00 02 68 69")[..], &b"hi"[..]),
-            (&hex!("00 00 00 01 01 00 00 00")[..], &b""[..]),
-        ] {
+        for (frame, payload) in
+            [(&hex!("00 00 00 01 01 00 00 02 68 69")[..], &b"hi"[..]), (&hex!("00 00 00 01 01 00 00 00")[..], &b""[..])]
+        {
             let (decoded, used) = Frame::decode(Version::Spdy3, frame).unwrap().unwrap();
             let data = Data { stream_id: StreamId::new(1), flags: flags::FIN, payload };
             assert_eq!((decoded, used), (Frame::Data(data), frame.len()));

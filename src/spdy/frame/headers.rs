@@ -16,7 +16,8 @@ impl<'a> Headers<'a> {
 
     /// Appends the whole frame; `header_block` is written as given.
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) {
-        let start = begin_header_frame(out, version, HeaderFrameKind::Headers { stream_id: self.stream_id }, self.flags);
+        let start =
+            begin_header_frame(out, version, HeaderFrameKind::Headers { stream_id: self.stream_id }, self.flags);
         out.extend_from_slice(self.header_block);
         finish_header_frame(out, start);
     }

@@ -184,12 +184,19 @@ pub enum Frame<'a> {
     /// A SYN_STREAM whose version field is not the session's (CONFORMANCE C16): its block
     /// must still be inflated, then the stream is reset with UNSUPPORTED_VERSION. Decoded
     /// with the session version's layout.
-    SynStreamWrongVersion { wire_version: u16, syn: SynStream<'a> },
+    SynStreamWrongVersion {
+        wire_version: u16,
+        syn: SynStream<'a>,
+    },
     /// A frame to skip: an unknown type (C13), CREDENTIAL (C18/C19), NOOP on SPDY/3 (C14),
     /// or a non-SYN_STREAM control frame with a foreign version (C17). A header-carrying
     /// frame with a foreign version still carries its block in `header_block` so the
     /// session can keep its inflater in sync; otherwise it is empty.
-    Ignored { version: u16, frame_type: FrameType, header_block: &'a [u8] },
+    Ignored {
+        version: u16,
+        frame_type: FrameType,
+        header_block: &'a [u8],
+    },
 }
 
 /// Why a frame could not be decoded. Every variant is a session error (GOAWAY
@@ -327,9 +334,7 @@ impl PayloadRule {
             FrameType::RST_STREAM => PayloadRule::Exact(RstStream::LEN as u32),
             FrameType::PING => PayloadRule::Exact(Ping::LEN as u32),
             FrameType::GOAWAY => PayloadRule::Exact(session.goaway_len() as u32),
-            FrameType::WINDOW_UPDATE if session.has_window_update() => {
-                PayloadRule::Exact(WindowUpdate::LEN as u32)
-            }
+            FrameType::WINDOW_UPDATE if session.has_window_update() => PayloadRule::Exact(WindowUpdate::LEN as u32),
             FrameType::SETTINGS => PayloadRule::Settings,
             // NOOP (SPDY/2: "receiver ignores it"), CREDENTIAL, WINDOW_UPDATE on SPDY/2 and
             // every unknown type: CONFORMANCE C13, C14, C18, C19.
@@ -382,9 +387,7 @@ impl<'a> Frame<'a> {
                     // C17, and SPDY3.md §5.6: a header-carrying frame keeps its block
                     // (session layout) so the inflater stays in sync.
                     let header_block = match rule {
-                        PayloadRule::HeaderBlock { .. } => {
-                            payload.get(4 + session.reply_padding()..).unwrap_or(&[])
-                        }
+                        PayloadRule::HeaderBlock { .. } => payload.get(4 + session.reply_padding()..).unwrap_or(&[]),
                         _ => &[],
                     };
                     Frame::Ignored { version: wire_version, frame_type, header_block }
@@ -477,9 +480,18 @@ impl Frame<'_> {
 pub enum HeaderFrameKind {
     /// `priority` is clamped to the version's lowest priority; `slot` is written only where
     /// the version has one ([`Version::has_slot`]).
-    SynStream { stream_id: StreamId, associated_to: StreamId, priority: u8, slot: u8 },
-    SynReply { stream_id: StreamId },
-    Headers { stream_id: StreamId },
+    SynStream {
+        stream_id: StreamId,
+        associated_to: StreamId,
+        priority: u8,
+        slot: u8,
+    },
+    SynReply {
+        stream_id: StreamId,
+    },
+    Headers {
+        stream_id: StreamId,
+    },
 }
 
 impl HeaderFrameKind {
@@ -530,6 +542,7 @@ pub fn begin_header_frame(out: &mut Vec<u8>, version: Version, kind: HeaderFrame
 
 /// Patches the 24-bit length of a frame begun by [`begin_header_frame`]: everything
 /// written to `out` since then is its payload (debug-asserted ≤ [`MAX_PAYLOAD_LEN`]).
+#[allow(clippy::ptr_arg)] // the same buffer type as begin_header_frame, on purpose
 pub fn finish_header_frame(out: &mut Vec<u8>, start: HeaderFrameStart) {
     let len = out.len() - start.at - FRAME_HEADER_LEN;
     debug_assert!(len <= MAX_PAYLOAD_LEN, "header frame payload of {len} bytes");
@@ -556,7 +569,10 @@ mod tests {
         let (decoded, used) = Frame::decode(Version::Spdy3, &frame).unwrap().unwrap();
         assert_eq!(used, frame.len());
         let Frame::SynStream(syn) = &decoded else { panic!("not a SYN_STREAM: {decoded:?}") };
-        assert_eq!((syn.stream_id, syn.associated_to, syn.priority, syn.slot, syn.flags), (StreamId::new(1), StreamId::ZERO, 0, 0, 0));
+        assert_eq!(
+            (syn.stream_id, syn.associated_to, syn.priority, syn.slot, syn.flags),
+            (StreamId::new(1), StreamId::ZERO, 0, 0, 0)
+        );
         assert_eq!(syn.header_block, &frame[18..]);
         assert_eq!(&syn.header_block[2..6], &hex!("e3 c6 a7 c2"), "SPDY/3 DICTID");
         let mut out = Vec::new();
@@ -725,7 +741,12 @@ mod tests {
                 header_block: b"compressed",
             };
             let mut out = vec![GARBAGE; 5];
-            let kind = HeaderFrameKind::SynStream { stream_id: syn.stream_id, associated_to: syn.associated_to, priority: 2, slot: 0 };
+            let kind = HeaderFrameKind::SynStream {
+                stream_id: syn.stream_id,
+                associated_to: syn.associated_to,
+                priority: 2,
+                slot: 0,
+            };
             let start = begin_header_frame(&mut out, version, kind, flags::FIN);
             assert_eq!(start.offset(), 5);
             out.extend_from_slice(b"compressed");
@@ -735,7 +756,8 @@ mod tests {
             assert_eq!(out, expected);
 
             let mut out = Vec::new();
-            let start = begin_header_frame(&mut out, version, HeaderFrameKind::Headers { stream_id: StreamId::new(3) }, 0);
+            let start =
+                begin_header_frame(&mut out, version, HeaderFrameKind::Headers { stream_id: StreamId::new(3) }, 0);
             finish_header_frame(&mut out, start);
             assert_eq!(out.len(), 8 + 4 + version.reply_padding());
             assert_eq!(
@@ -877,7 +899,8 @@ mod tests {
     #[test]
     fn ignored_frames_encode_as_raw_control_frames() {
         let mut out = Vec::new();
-        Frame::Ignored { version: 3, frame_type: FrameType(0xf000), header_block: b"ab" }.encode(Version::Spdy3, &mut out);
+        Frame::Ignored { version: 3, frame_type: FrameType(0xf000), header_block: b"ab" }
+            .encode(Version::Spdy3, &mut out);
         assert_eq!(out, hex!("80 03 f0 00 00 00 00 02 61 62"));
     }
 }

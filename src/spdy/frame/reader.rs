@@ -6,9 +6,7 @@
 //! borrowed from the input. Frames to ignore are skipped by streaming through them. It
 //! does not inflate header blocks or judge stream state: that is the session's job.
 
-use super::{
-    Frame, FrameError, FrameHead, FrameType, PayloadRule, FRAME_HEADER_LEN, MAX_PAYLOAD_LEN,
-};
+use super::{Frame, FrameError, FrameHead, FrameType, PayloadRule, FRAME_HEADER_LEN, MAX_PAYLOAD_LEN};
 use crate::spdy::frame::flags;
 use crate::spdy::stream_id::StreamId;
 use crate::spdy::version::Version;
@@ -48,9 +46,23 @@ pub struct FrameReader {
 enum State {
     Head,
     /// `offset` payload bytes of the frame were handed out; `offset < frame_len`, or both 0.
-    Data { stream_id: StreamId, flags: u8, frame_len: u32, offset: u32 },
-    Control { wire_version: u16, frame_type: FrameType, flags: u8, len: u32 },
-    Skip { wire_version: u16, frame_type: FrameType, remaining: u32 },
+    Data {
+        stream_id: StreamId,
+        flags: u8,
+        frame_len: u32,
+        offset: u32,
+    },
+    Control {
+        wire_version: u16,
+        frame_type: FrameType,
+        flags: u8,
+        len: u32,
+    },
+    Skip {
+        wire_version: u16,
+        frame_type: FrameType,
+        remaining: u32,
+    },
     Poisoned(FrameError),
 }
 
@@ -522,10 +534,7 @@ mod tests {
             let mut bytes = crate::spdy::frame::control_head(Version::Spdy31, frame_type, 0, 65_537).to_vec();
             bytes.extend_from_slice(&[0; 1000]);
             let mut input = &bytes[..];
-            assert_eq!(
-                reader.read(&mut input),
-                Err(FrameError::ControlFrameTooLarge { len: 65_537, limit: 65_536 })
-            );
+            assert_eq!(reader.read(&mut input), Err(FrameError::ControlFrameTooLarge { len: 65_537, limit: 65_536 }));
             assert_eq!(input.len(), 1000, "payload bytes were consumed");
             assert_eq!(reader.buffer_capacity(), 0);
             assert!(reader.is_poisoned());
@@ -543,7 +552,7 @@ mod tests {
             flags: 0,
             header_block: &block,
         });
-        let bytes = encode_all(Version::Spdy3, &[syn.clone()]);
+        let bytes = encode_all(Version::Spdy3, std::slice::from_ref(&syn));
         let mut reader = FrameReader::new(Version::Spdy3, MIN_CONTROL_PAYLOAD_CAP);
         let mut input = &bytes[..];
         assert_eq!(reader.read(&mut input), Ok(Some(ReadItem::Frame(syn))));
@@ -620,10 +629,7 @@ mod tests {
         let ignored = Frame::Ignored { version: 3, frame_type: FrameType(11), header_block: &[] };
         assert_eq!(
             items,
-            [
-                format!("{:?}", ReadItem::Frame(ignored)),
-                format!("{:?}", ReadItem::Frame(Frame::Ping(Ping { id: 1 })))
-            ]
+            [format!("{:?}", ReadItem::Frame(ignored)), format!("{:?}", ReadItem::Frame(Frame::Ping(Ping { id: 1 })))]
         );
     }
 
@@ -693,7 +699,8 @@ mod tests {
         let bytes = hex!("80 02 00 01 01 00 00 0b 00 00 00 01 00 00 00 00 e0 05 99");
         let mut reader = FrameReader::new(Version::Spdy3, 8192);
         let mut input = &bytes[..];
-        let Some(ReadItem::Frame(Frame::SynStreamWrongVersion { wire_version, syn })) = reader.read(&mut input).unwrap()
+        let Some(ReadItem::Frame(Frame::SynStreamWrongVersion { wire_version, syn })) =
+            reader.read(&mut input).unwrap()
         else {
             panic!("not a wrong-version SYN_STREAM")
         };
@@ -742,15 +749,25 @@ mod tests {
                     header_block: blocks[b],
                 })
             ),
-            (id(), any::<u8>(), 0..blocks.len())
-                .prop_map(move |(stream_id, flags, b)| Frame::SynReply(SynReply { stream_id, flags, header_block: blocks[b] })),
-            (id(), any::<u8>(), 0..blocks.len())
-                .prop_map(move |(stream_id, flags, b)| Frame::Headers(Headers { stream_id, flags, header_block: blocks[b] })),
-            (id(), any::<u32>()).prop_map(|(stream_id, s)| Frame::RstStream(RstStream { stream_id, status: RstStatus(s) })),
+            (id(), any::<u8>(), 0..blocks.len()).prop_map(move |(stream_id, flags, b)| Frame::SynReply(SynReply {
+                stream_id,
+                flags,
+                header_block: blocks[b]
+            })),
+            (id(), any::<u8>(), 0..blocks.len()).prop_map(move |(stream_id, flags, b)| Frame::Headers(Headers {
+                stream_id,
+                flags,
+                header_block: blocks[b]
+            })),
+            (id(), any::<u32>())
+                .prop_map(|(stream_id, s)| Frame::RstStream(RstStream { stream_id, status: RstStatus(s) })),
             (any::<u8>(), proptest::collection::vec((0u32..1 << 24, any::<u8>(), any::<u32>()), 0..8)).prop_map(
                 |(flags, entries)| Frame::Settings(Settings {
                     flags,
-                    entries: entries.into_iter().map(|(id, flags, value)| Setting { id: SettingId(id), flags, value }).collect(),
+                    entries: entries
+                        .into_iter()
+                        .map(|(id, flags, value)| Setting { id: SettingId(id), flags, value })
+                        .collect(),
                 })
             ),
             any::<u32>().prop_map(|id| Frame::Ping(Ping { id })),
@@ -763,10 +780,16 @@ mod tests {
             } else {
                 Frame::Ignored { version: v, frame_type: FrameType::WINDOW_UPDATE, header_block: &[] }
             }),
-            (id(), any::<u8>(), 0..blocks.len())
-                .prop_map(move |(stream_id, flags, b)| Frame::Data(Data { stream_id, flags, payload: blocks[b] })),
-            (11u16..0xffff, 0..blocks.len())
-                .prop_map(move |(t, b)| Frame::Ignored { version: v, frame_type: FrameType(t), header_block: blocks[b] }),
+            (id(), any::<u8>(), 0..blocks.len()).prop_map(move |(stream_id, flags, b)| Frame::Data(Data {
+                stream_id,
+                flags,
+                payload: blocks[b]
+            })),
+            (11u16..0xffff, 0..blocks.len()).prop_map(move |(t, b)| Frame::Ignored {
+                version: v,
+                frame_type: FrameType(t),
+                header_block: blocks[b]
+            }),
             (0u16..0x8000, 0..blocks.len()).prop_filter("foreign version", move |(w, _)| *w != v).prop_map(
                 move |(wire_version, b)| Frame::SynStreamWrongVersion {
                     wire_version,
@@ -786,7 +809,11 @@ mod tests {
 
     fn arb_stream() -> impl Strategy<Value = (Version, Vec<Frame<'static>>, Vec<usize>)> {
         prop_oneof![Just(Version::Spdy2), Just(Version::Spdy3), Just(Version::Spdy31)].prop_flat_map(|version| {
-            (Just(version), proptest::collection::vec(arb_frame(version), 1..40), proptest::collection::vec(0usize..20_000, 0..60))
+            (
+                Just(version),
+                proptest::collection::vec(arb_frame(version), 1..40),
+                proptest::collection::vec(0usize..20_000, 0..60),
+            )
         })
     }
 

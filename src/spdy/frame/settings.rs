@@ -5,9 +5,7 @@
 //! The count is attacker-chosen: it is checked against the length in u64 and capped at
 //! [`MAX_SETTINGS_ENTRIES`] before anything is allocated.
 
-use super::{
-    control_head, len32, word, FrameError, FrameType, Setting, SettingId, Settings, MAX_SETTINGS_ENTRIES,
-};
+use super::{control_head, len32, word, FrameError, FrameType, Setting, SettingId, Settings, MAX_SETTINGS_ENTRIES};
 use crate::spdy::version::Version;
 
 /// Size of one entry on the wire.
@@ -79,10 +77,7 @@ mod tests {
         let settings = Settings::decode(Version::Spdy3, 0, &frame[8..]).unwrap();
         assert_eq!(
             settings.entries,
-            [
-                setting(SettingId::MAX_CONCURRENT_STREAMS, 0, 100),
-                setting(SettingId::INITIAL_WINDOW_SIZE, 0, 0x10_0000),
-            ]
+            [setting(SettingId::MAX_CONCURRENT_STREAMS, 0, 100), setting(SettingId::INITIAL_WINDOW_SIZE, 0, 0x10_0000),]
         );
         let mut out = Vec::new();
         settings.encode(Version::Spdy3, &mut out);

@@ -30,7 +30,8 @@ impl<'a> SynReply<'a> {
 
     /// Appends the whole frame; `header_block` is written as given.
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) {
-        let start = begin_header_frame(out, version, HeaderFrameKind::SynReply { stream_id: self.stream_id }, self.flags);
+        let start =
+            begin_header_frame(out, version, HeaderFrameKind::SynReply { stream_id: self.stream_id }, self.flags);
         out.extend_from_slice(self.header_block);
         finish_header_frame(out, start);
     }
