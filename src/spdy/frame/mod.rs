@@ -18,7 +18,7 @@ mod syn_reply;
 mod syn_stream;
 mod window_update;
 
-pub use reader::{DataChunk, FrameReader, ReadItem};
+pub use reader::{DataChunk, FrameReader, ReadItem, MIN_CONTROL_PAYLOAD_CAP};
 pub use status::{GoAwayStatus, RstStatus};
 
 use crate::spdy::stream_id::StreamId;
@@ -174,7 +174,7 @@ pub enum Frame<'a> {
     SynReply(SynReply<'a>),
     RstStream(RstStream),
     Settings(Settings),
-    /// SPDY/2 NOOP. On SPDY/3 type 5 decodes as [`Frame::Unknown`].
+    /// SPDY/2 NOOP. On SPDY/3 type 5 decodes as [`Frame::Ignored`].
     Noop,
     Ping(Ping),
     GoAway(GoAway),
