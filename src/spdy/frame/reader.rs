@@ -831,6 +831,23 @@ mod tests {
         }
 
         #[test]
+        fn corrupted_streams_read_the_same_at_any_split_c4(
+            (version, frames, mut cuts) in arb_stream(),
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+        ) {
+            // Errors (and where they happen) must not depend on the read boundaries either.
+            let mut bytes = encode_all(version, &frames);
+            for (at, mask) in flips {
+                let at = at.index(bytes.len());
+                bytes[at] ^= mask;
+            }
+            cuts.sort_unstable();
+            let whole = read_all(version, &bytes);
+            let split = collect(&mut FrameReader::new(version, 65_536), &bytes, &cuts);
+            prop_assert_eq!(whole, split);
+        }
+
+        #[test]
         fn arbitrary_bytes_never_panic_and_split_the_same(bytes in proptest::collection::vec(any::<u8>(), 0..600), cut in 0usize..600) {
             for version in Version::PREFERENCE {
                 let whole = read_all(version, &bytes);
