@@ -265,7 +265,7 @@ pub fn control_head(version: Version, frame_type: FrameType, flags: u8, len: usi
     [v[0], v[1], t[0], t[1], flags, len[1], len[2], len[3]]
 }
 
-/// The bits of a control frame's first word that carry the version.
+/// The control bit: the top bit of a control frame's first 16-bit word (the version field).
 const CONTROL_BIT: u16 = 0x8000;
 
 /// Writes a control frame header with a raw 15-bit version field (foreign versions in
