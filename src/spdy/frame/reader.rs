@@ -173,7 +173,10 @@ impl FrameReader {
     /// once all of `input` is consumed without completing one (more input needed).
     ///
     /// The item borrows from `input` or from the reader, for as long as the reader stays
-    /// borrowed. After an `Err` the reader is poisoned: later calls return the same error.
+    /// borrowed. A [`DataChunk`]'s `bytes` are always a sub-slice of the `input` given to
+    /// this very call (never of the reader's buffer), so a caller may re-derive them from
+    /// its own input with the longer lifetime. After an `Err` the reader is poisoned: later
+    /// calls return the same error and consume nothing.
     pub fn read<'r, 'i: 'r>(&'r mut self, input: &mut &'i [u8]) -> Result<Option<ReadItem<'r>>, FrameError> {
         loop {
             match self.state {
