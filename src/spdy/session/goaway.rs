@@ -39,20 +39,10 @@ impl GoAwayState {
         self.received
     }
 
-    /// We sent a non-OK GOAWAY: nothing but the queued bytes may leave (C112).
-    pub(crate) fn aborted(&self) -> bool {
-        matches!(self.sent, Some((_, status)) if status != GoAwayStatus::OK)
-    }
-
     /// "after sending GOAWAY ... MUST NOT create streams" (3.1) and "Receiver: MUST NOT
     /// open more streams on this session" (§3.6).
     pub(crate) fn may_open(&self) -> bool {
         self.sent.is_none() && self.received.is_none()
-    }
-
-    /// Either side asked to wind down: once no stream is left the session ends.
-    pub(crate) fn draining(&self) -> bool {
-        self.sent.is_some() || self.received.is_some()
     }
 
     /// Whether the peer's GOAWAY says our stream `id` was never processed (C110).
@@ -72,9 +62,7 @@ mod tests {
         assert!(g.send(StreamId::new(5), GoAwayStatus::OK));
         assert!(!g.send(StreamId::new(7), GoAwayStatus::PROTOCOL_ERROR));
         assert_eq!(g.sent(), Some((StreamId::new(5), GoAwayStatus::OK)));
-        assert!(!g.aborted());
         assert!(!g.may_open());
-        assert!(g.draining());
     }
 
     #[test]
@@ -84,6 +72,5 @@ mod tests {
         assert!(!g.refused_by_peer(StreamId::new(3)));
         assert!(g.refused_by_peer(StreamId::new(5)));
         assert!(!g.may_open());
-        assert!(!g.aborted());
     }
 }

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use self::flow::{RecvWindow, SendWindow, WindowError};
 use self::goaway::GoAwayState;
-use self::limits::FloodCounter;
+use self::limits::{FloodCounter, RecentShare};
 use self::ping::{PingAction, Pings};
 use self::priority::{chunk_len, DataScheduler};
 use self::state::{Closed, State, Transition};
@@ -223,6 +223,9 @@ const DETECT_SPDY3_GRANTS: u64 = 32 * 1024;
 const INITIAL_SESSION_WINDOW: u32 = 65_536;
 /// The per-stream window until the peer's SETTINGS says otherwise (SPDY3.md §7.2).
 const DEFAULT_INITIAL_WINDOW: u32 = 65_536;
+/// B4: of this many recent peer streams, more than half cancelled before our reply is
+/// a Rapid Reset pattern.
+const CANCEL_SHARE_STREAMS: u16 = 200;
 /// The drafts' minimum control frame size every endpoint must accept (C5).
 const MIN_CONTROL_PAYLOAD: u32 = 8192;
 
@@ -298,6 +301,8 @@ struct Inner {
     settings_rate: FloodCounter,
     no_progress: FloodCounter,
     cancels: FloodCounter,
+    /// B4: "more than half of the last 200 streams cancelled before a response".
+    cancelled_share: RecentShare,
     invalid_stream_frames: u32,
     /// Fate of the DATA frame in progress (decided on its first chunk).
     data_fate: DataFate,
@@ -350,6 +355,7 @@ impl Session {
             settings_rate,
             no_progress,
             cancels,
+            cancelled_share: RecentShare::new(CANCEL_SHARE_STREAMS, CANCEL_SHARE_STREAMS / 2),
             invalid_stream_frames: 0,
             data_fate: DataFate::Drop,
             idle_since: Some(now),
@@ -571,6 +577,7 @@ impl Session {
             + inner.streams.memory_bytes()
             + inner.session_blocked.capacity() * core::mem::size_of::<StreamId>()
             + inner.events.capacity() * core::mem::size_of::<Event<'static>>()
+            + inner.scheduler.memory_bytes()
             + inner.encoder.state_bytes()
             + inner.inflater.state_bytes()
             + self.reader.buffer_capacity()
@@ -786,8 +793,14 @@ impl Inner {
         if rst.status == RstStatus::CANCEL && self.cancels.record(self.now).is_err() {
             return Err(SessionError::protocol(SessionOffence::ResetFlood)); // B4 rapid reset
         }
-        if self.streams.get(rst.stream_id).is_none() {
+        let Some(stream) = self.streams.get(rst.stream_id) else {
             return self.no_progress(); // C105: ignored, never answered (C120)
+        };
+        if !stream.ours {
+            let cancelled_early = rst.status == RstStatus::CANCEL && !stream.replied;
+            if self.cancelled_share.record(cancelled_early).is_err() {
+                return Err(SessionError::protocol(SessionOffence::ResetFlood)); // B4
+            }
         }
         // C104, C106: closed whatever the status; nothing more is sent on it, no RST back.
         self.close_stream(rst.stream_id, Closed::ResetByPeer);
@@ -930,8 +943,8 @@ impl Inner {
         let exhausted = self.session_send.as_ref().is_some_and(|w| w.value() <= 0);
         if self.detect.active
             && exhausted
-            && !self.session_blocked.is_empty()
             && self.detect.granted_while_blocked >= DETECT_SPDY3_GRANTS
+            && self.streams.iter().any(|s| data_ready(s, true) && s.front_data().is_some_and(|(len, _)| len > 0))
         {
             self.detect.active = false;
             self.session_send = None;
@@ -978,7 +991,7 @@ impl Inner {
         // the check waits until the peer proved it speaks 3.1 (a SPDY/3 peer never looks
         // at a session window; killing it for that would be our mistake).
         if let Some(window) = self.session_recv.as_mut() {
-            let exceeded = window.on_data(len).is_err();
+            let exceeded = window.on_data(len as usize).is_err();
             if exceeded && (!self.config.detect_spdy3 || self.peer_sent_session_update) {
                 return Err(SessionError::protocol(SessionOffence::SessionReceiveWindowExceeded));
             }
@@ -1001,7 +1014,7 @@ impl Inner {
             // SPDY3.md §6.2: "A stream's creator receiving DATA before SYN_REPLY → stream
             // error PROTOCOL_ERROR".
             Some((RstStatus::PROTOCOL_ERROR, StreamOffence::DataBeforeReply))
-        } else if self.version.has_stream_flow_control() && stream.recv_window.on_data(len).is_err() {
+        } else if self.version.has_stream_flow_control() && stream.recv_window.on_data(len as usize).is_err() {
             // C85 (C70: a zero-length FIN always fits).
             Some((RstStatus::FLOW_CONTROL_ERROR, StreamOffence::ReceiveWindowExceeded))
         } else {
@@ -1235,12 +1248,11 @@ impl Inner {
         if self.phase == Phase::Closing || !self.version.has_stream_flow_control() || len == 0 {
             return;
         }
-        let credit = u32::try_from(len).unwrap_or(u32::MAX);
         if let Some(stream) = self.streams.get_mut(id) {
             stream.unconsumed = stream.unconsumed.saturating_sub(len as u64);
             // C88: WINDOW_UPDATE as data is consumed, never delta 0 (RecvWindow batches);
             // none once the peer finished sending (nothing more can come).
-            let update = stream.recv_window.on_consume(credit);
+            let update = stream.recv_window.on_consume(len);
             if stream.state.peer_may_send() {
                 if let Some(delta) = update {
                     self.queue_window_update(id, delta);
@@ -1424,8 +1436,7 @@ impl Inner {
         if len == 0 {
             return;
         }
-        let credit = u32::try_from(len).unwrap_or(u32::MAX);
-        if let Some(delta) = self.session_recv.as_mut().and_then(|w| w.on_consume(credit)) {
+        if let Some(delta) = self.session_recv.as_mut().and_then(|w| w.on_consume(len)) {
             self.queue_window_update(StreamId::ZERO, delta);
         }
     }
@@ -1484,7 +1495,11 @@ impl Inner {
     fn complete_stream(&mut self, id: StreamId) {
         self.scheduler.remove(id);
         self.session_blocked.retain(|&b| b != id);
-        self.streams.remove(id, Closed::Completed);
+        if self.streams.remove(id, Closed::Completed).is_some_and(|s| !s.ours) {
+            // A stream that completed counts as a normal one for B4; it cannot push the
+            // share over the limit.
+            let _ = self.cancelled_share.record(false);
+        }
         self.events.push_back(Event::StreamClosed { stream_id: id });
         if self.streams.is_empty() {
             self.idle_since = Some(self.now);

@@ -64,6 +64,7 @@ impl Stream {
     }
 
     /// Declared body bytes not yet emitted.
+    #[cfg(test)]
     pub(crate) fn pending_bytes(&self) -> usize {
         self.queue.iter().map(|op| if let SendOp::Data { len, .. } = op { *len } else { 0 }).sum()
     }
@@ -131,11 +132,6 @@ impl Streams {
 
     pub(crate) fn remote_open(&self) -> usize {
         self.remote_open
-    }
-
-    /// The id the next stream of ours would get.
-    pub(crate) fn peek_next_local(&self) -> Option<StreamId> {
-        self.next_local
     }
 
     /// Takes the next id of ours.
@@ -222,10 +218,6 @@ impl Streams {
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Stream> {
         self.slab.iter().flatten()
-    }
-
-    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Stream> {
-        self.slab.iter_mut().flatten()
     }
 
     /// Approximate heap bytes held.
