@@ -1055,8 +1055,9 @@ impl Inner {
                 // C63: never opened → RST INVALID_STREAM; C64: after our GOAWAY, dropped.
                 // Opened once and forgotten: we cannot tell completed from reset any
                 // more, so it is dropped like a reset one.
+                // Not remembered as reset by us: repeated frames draw repeated RSTs and
+                // count towards C68 each time.
                 if !opened_once && self.goaway.sent().is_none() {
-                    self.streams.remember(id, Closed::ResetByUs);
                     self.queue_rst(id, RstStatus::INVALID_STREAM);
                 }
                 self.invalid_stream_frame()
