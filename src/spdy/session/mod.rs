@@ -1579,3 +1579,6 @@ fn data_ready(stream: &Stream, flow: bool) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests;
