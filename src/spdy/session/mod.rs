@@ -251,6 +251,26 @@ enum Block {
     Reject(RstStatus, StreamOffence),
 }
 
+/// A header frame waiting for `poll_transmit`. It is compressed only when it leaves, so
+/// the one zlib stream sees blocks in wire order, and it is dropped (never compressed) if
+/// its stream is reset before that: nothing is sent on a stream after RST_STREAM (C119).
+struct PendingHeaders {
+    /// Where it goes among the other control frames: before `ctrl[at..]`.
+    at: usize,
+    kind: HeaderFrameKind,
+    fin: bool,
+    block: HeaderBlock,
+    cancelled: bool,
+}
+
+fn header_frame_stream(kind: &HeaderFrameKind) -> StreamId {
+    match *kind {
+        HeaderFrameKind::SynStream { stream_id, .. }
+        | HeaderFrameKind::SynReply { stream_id }
+        | HeaderFrameKind::Headers { stream_id } => stream_id,
+    }
+}
+
 /// Plaintext SPDY/3-versus-3.1 detection state (see `SessionConfig::detect_spdy3`).
 #[derive(Debug)]
 struct Detect {
@@ -280,6 +300,10 @@ struct Inner {
     /// Encoded control frames (header frames compressed in wire order) not yet handed
     /// to `poll_transmit`. Everything here leaves before any further DATA (C125).
     ctrl: Vec<u8>,
+    /// Header frames interleaved with `ctrl` by offset.
+    pending_headers: VecDeque<PendingHeaders>,
+    /// Uncompressed bytes held in `pending_headers` (counted against B5's bound).
+    pending_header_bytes: usize,
     pending_ping_replies: usize,
     events: VecDeque<Event<'static>>,
     goaway: GoAwayState,
@@ -342,6 +366,8 @@ impl Session {
             scheduler: DataScheduler::new(version.priority_levels()),
             session_blocked: Vec::new(),
             ctrl: Vec::new(),
+            pending_headers: VecDeque::new(),
+            pending_header_bytes: 0,
             pending_ping_replies: 0,
             events: VecDeque::new(),
             goaway: GoAwayState::default(),
@@ -399,7 +425,7 @@ impl Session {
             return Ok(None);
         }
         loop {
-            if inner.ctrl.len() > inner.config.limits.max_queued_control_bytes {
+            if inner.queued_control_bytes() > inner.config.limits.max_queued_control_bytes {
                 return Ok(None);
             }
             let whole: &'a [u8] = input;
@@ -472,8 +498,14 @@ impl Session {
         if inner.phase == Phase::Closing || inner.streams.get(stream_id).is_none() {
             return;
         }
+        // A SYN_STREAM still queued is simply not sent: the peer never hears of the stream.
+        let unannounced = inner.pending_headers.iter().any(|p| {
+            !p.cancelled && matches!(p.kind, HeaderFrameKind::SynStream { stream_id: id, .. } if id == stream_id)
+        });
         inner.close_stream(stream_id, Closed::ResetByUs);
-        inner.queue_rst(stream_id, status);
+        if !unannounced {
+            inner.queue_rst(stream_id, status);
+        }
     }
 
     /// The application consumed `len` received bytes of the stream: receive-window credit
@@ -542,18 +574,22 @@ impl Session {
     /// over its bound, B5/B6, or after close).
     pub fn wants_read(&self) -> bool {
         let inner = &self.inner;
-        inner.phase == Phase::Running && inner.ctrl.len() <= inner.config.limits.max_queued_control_bytes
+        inner.phase == Phase::Running && inner.queued_control_bytes() <= inner.config.limits.max_queued_control_bytes
     }
 
     /// The session is finished: nothing more to send, the connection can close.
     pub fn is_closed(&self) -> bool {
         let inner = &self.inner;
         inner.ctrl.is_empty()
+            && inner.pending_headers.is_empty()
             && (inner.phase == Phase::Closing || (inner.goaway.sent().is_some() && inner.streams.is_empty()))
     }
 
     /// Our send window for a stream (None if unknown). Negative after a SETTINGS cut (C74).
     pub fn stream_send_window(&self, stream_id: StreamId) -> Option<i64> {
+        if !self.inner.version.has_stream_flow_control() {
+            return None; // E5: SPDY/2 has no windows
+        }
         self.inner.streams.get(stream_id).map(|s| s.send_window.value())
     }
 
@@ -573,6 +609,8 @@ impl Session {
         let inner = &self.inner;
         core::mem::size_of::<Session>()
             + inner.ctrl.capacity()
+            + inner.pending_headers.capacity() * core::mem::size_of::<PendingHeaders>()
+            + inner.pending_header_bytes
             + inner.scratch.capacity()
             + inner.streams.memory_bytes()
             + inner.session_blocked.capacity() * core::mem::size_of::<StreamId>()
@@ -1286,11 +1324,28 @@ impl Inner {
 
     // ---------------------------------------------------------------- sending
 
+    fn queued_control_bytes(&self) -> usize {
+        self.ctrl.len() + self.pending_header_bytes
+    }
+
     fn poll_transmit(&mut self, out: &mut Vec<u8>, now: Instant) -> Option<Transmit> {
         self.now = now;
-        let had_control = !self.ctrl.is_empty();
+        let had_control = !self.ctrl.is_empty() || !self.pending_headers.is_empty();
         if had_control {
-            out.extend_from_slice(&self.ctrl);
+            let mut from = 0;
+            while let Some(pending) = self.pending_headers.pop_front() {
+                out.extend_from_slice(&self.ctrl[from..pending.at]);
+                from = pending.at;
+                // After a session error only the queued control frames and the GOAWAY go.
+                if !pending.cancelled && self.phase == Phase::Running {
+                    let flags = if pending.fin { flags::FIN } else { 0 };
+                    let start = begin_header_frame(out, self.version, pending.kind, flags);
+                    self.encoder.encode(&pending.block, out);
+                    finish_header_frame(out, start);
+                }
+            }
+            self.pending_header_bytes = 0;
+            out.extend_from_slice(&self.ctrl[from..]);
             self.ctrl.clear();
             self.pending_ping_replies = 0;
             if self.ctrl.capacity() > 16 * 1024 {
@@ -1364,7 +1419,7 @@ impl Inner {
                 return;
             }
             let Some(SendOp::Headers { block, fin }) = stream.queue.pop_front() else { return };
-            self.write_header_frame(HeaderFrameKind::Headers { stream_id: id }, fin, &block);
+            self.queue_header_frame(HeaderFrameKind::Headers { stream_id: id }, fin, *block);
             if fin {
                 self.sent_fin(id);
                 return;
@@ -1414,9 +1469,12 @@ impl Inner {
     }
 
     fn write_header_frame(&mut self, kind: HeaderFrameKind, fin: bool, block: &HeaderBlock) {
-        let start = begin_header_frame(&mut self.ctrl, self.version, kind, if fin { flags::FIN } else { 0 });
-        self.encoder.encode(block, &mut self.ctrl);
-        finish_header_frame(&mut self.ctrl, start);
+        self.queue_header_frame(kind, fin, block.clone());
+    }
+
+    fn queue_header_frame(&mut self, kind: HeaderFrameKind, fin: bool, block: HeaderBlock) {
+        self.pending_header_bytes += block.payload_len() + 8 * block.len() + 32;
+        self.pending_headers.push_back(PendingHeaders { at: self.ctrl.len(), kind, fin, block, cancelled: false });
     }
 
     fn queue_frame(&mut self, frame: &Frame<'_>) {
@@ -1482,6 +1540,11 @@ impl Inner {
     /// Removes a stream that ends abnormally; its unconsumed bytes go back to the
     /// session window (the application will not consume them).
     fn close_stream(&mut self, id: StreamId, how: Closed) {
+        for pending in self.pending_headers.iter_mut() {
+            if header_frame_stream(&pending.kind) == id {
+                pending.cancelled = true;
+            }
+        }
         self.scheduler.remove(id);
         self.session_blocked.retain(|&b| b != id);
         if let Some(stream) = self.streams.remove(id, how) {
