@@ -1136,7 +1136,12 @@ impl Inner {
             }
         }
         let mut headers = HeaderBlock::new();
-        match wire::decode(self.version, &self.scratch, &self.nv_limits, &mut headers) {
+        let decoded = wire::decode(self.version, &self.scratch, &self.nv_limits, &mut headers);
+        if self.scratch.capacity() > 4 * 1024 {
+            // A large block was a one-off: do not keep its buffer for the session's life.
+            self.scratch = Vec::new();
+        }
+        match decoded {
             Ok(()) => Ok(Block::Ok(headers)),
             Err(e) => {
                 let status = e.rst_status();
@@ -1159,9 +1164,6 @@ impl Inner {
                 _ => SessionOffence::CorruptCompression,                               // C34
             })
         });
-        if self.scratch.capacity() > 4 * 1024 && self.streams.is_empty() {
-            self.scratch = Vec::new();
-        }
         outcome
     }
 

@@ -796,3 +796,21 @@ fn whole_data_frames_are_only_for_encoding() {
     Frame::Data(Data { stream_id: StreamId::new(1), flags: flags::FIN, payload: b"hi" }).encode(Version::Spdy3, &mut out);
     assert_eq!(out, hex!("00 00 00 01 01 00 00 02 68 69"));
 }
+
+#[test]
+fn a_large_first_header_block_is_decoded_c5() {
+    // Regression: the inflate buffer must survive until the block is parsed, also when
+    // no stream exists yet.
+    let mut c = Client::new(Version::Spdy31);
+    let mut s = Server::new(Version::Spdy31);
+    let mut block = request();
+    block.push("cookie", vec![b'c'; 8000]);
+    let frame = c.header_frame(
+        HeaderFrameKind::SynStream { stream_id: StreamId::new(1), associated_to: StreamId::ZERO, priority: 0, slot: 0 },
+        true,
+        &block,
+    );
+    s.recv(&frame);
+    assert!(s.events.last().is_some_and(|e| e.starts_with("StreamOpened")), "{:?}", s.events);
+    assert!(s.output().is_empty());
+}
