@@ -8,14 +8,17 @@
 //! * Outputs: [`Event`]s from `recv`, bytes to send from [`Session::poll_transmit`], and the
 //!   next deadline from [`Session::poll_timeout`].
 //! * Call order after any input: drain `recv` until it returns `Ok(None)`, then call
-//!   `poll_transmit` until it returns `None`, then re-arm the timer from `poll_timeout`.
+//!   `poll_transmit` until it returns `None`, then drain [`Session::poll_event`], then
+//!   re-arm the timer from `poll_timeout`.
+//! * Events that arise outside `recv` (a stream closed when our FIN went out in
+//!   `poll_transmit`, a send-progress reset in `handle_timeout`) wait in a queue:
+//!   `poll_event` drains it, and `recv` returns them first as well.
 //! * Zero copy: DATA payloads received are handed out borrowed from the `recv` input;
 //!   DATA to send stays in the caller's buffers: `send_data` only declares how many bytes
 //!   the caller holds, and `poll_transmit` says which stream sends how many next.
-
-//! * Events that arise outside `recv` (a stream closed by our own FIN, a send-progress
-//!   timeout) wait in a queue that the next `recv` call returns first (call it with an
-//!   empty input to collect them) or that [`Session::poll_event`] drains.
+//! * Header blocks are compressed when they leave (`poll_transmit`), in wire order on the
+//!   session's one zlib stream; a queued header frame of a stream reset before that is
+//!   never sent (C119).
 
 mod flow;
 mod goaway;
