@@ -921,5 +921,6 @@ fn idle_session_memory_stays_small() {
     pair.server.session.send_reply(id, &response(), true).unwrap();
     pair.drive();
     let bytes = pair.server.session.memory_bytes();
+    println!("idle server session: {bytes} bytes (Session struct {} bytes)", std::mem::size_of::<Session>());
     assert!(bytes < 64 * 1024, "idle server session holds {bytes} bytes");
 }

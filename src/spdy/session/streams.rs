@@ -301,3 +301,18 @@ mod tests {
         assert_eq!(s.pending_bytes(), 22);
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_costs_little() {
+        // Per-stream state stays small: the gateway budgets memory per idle session
+        // and per stream (the report prints these).
+        let stream = core::mem::size_of::<Stream>();
+        let slot = core::mem::size_of::<Option<Stream>>();
+        println!("Stream {stream} bytes, slab slot {slot} bytes");
+        assert!(slot <= 160, "{slot}");
+    }
+}
