@@ -345,9 +345,8 @@ fn flow_control_stalls_and_resumes_for_a_slow_reader() {
 #[test]
 fn a_thousand_concurrent_streams_complete() {
     for version in VERSIONS {
-        let mut config = SessionConfig::default();
-        config.max_concurrent_streams = 2000;
-        config.limits.max_streams_per_session = 10_000;
+        let limits = Limits { max_streams_per_session: 10_000, ..Default::default() };
+        let config = SessionConfig { max_concurrent_streams: 2000, limits, ..Default::default() };
         let mut pair = Pair::new(version, config.clone(), config);
         let ids: Vec<StreamId> =
             (0..1000).map(|i| pair.client.session.open_stream(&request(&format!("/{i}")), (i % 4) as u8, true).unwrap()).collect();
@@ -371,8 +370,7 @@ fn a_thousand_concurrent_streams_complete() {
 
 #[test]
 fn data_goes_out_by_priority_and_round_robin_within_one() {
-    let mut config = SessionConfig::default();
-    config.max_data_chunk = 1000;
+    let config = SessionConfig { max_data_chunk: 1000, ..Default::default() };
     let mut pair = Pair::new(Version::Spdy31, SessionConfig::default(), config);
     // Priorities 7, 0, 3, 0: streams 1, 3, 5, 7.
     let prios = [7u8, 0, 3, 0];
@@ -394,8 +392,7 @@ fn data_goes_out_by_priority_and_round_robin_within_one() {
 #[test]
 fn window_updates_are_batched() {
     for version in [Version::Spdy31, Version::Spdy3] {
-        let mut config = SessionConfig::default();
-        config.max_data_chunk = 1024;
+        let config = SessionConfig { max_data_chunk: 1024, ..Default::default() };
         let client = SessionConfig { initial_window_size: 256 * 1024, ..Default::default() };
         let mut pair = Pair::new(version, client, config);
         let id = pair.client.session.open_stream(&request("/"), 0, true).unwrap();
@@ -621,8 +618,7 @@ fn empty_fin_goes_out_with_a_closed_window() {
 
 #[test]
 fn headers_declared_after_data_follow_that_data() {
-    let mut config = SessionConfig::default();
-    config.max_data_chunk = 4096;
+    let config = SessionConfig { max_data_chunk: 4096, ..Default::default() };
     let mut pair = Pair::new(Version::Spdy31, SessionConfig::default(), config);
     let id = pair.client.session.open_stream(&request("/"), 0, true).unwrap();
     pair.drive();

@@ -1160,14 +1160,13 @@ impl Inner {
 
     fn inflate(&mut self, compressed: &[u8]) -> Result<InflateOutcome, SessionError> {
         self.scratch.clear();
-        let outcome = self.inflater.inflate(compressed, &mut self.scratch).map_err(|e| {
+        self.inflater.inflate(compressed, &mut self.scratch).map_err(|e| {
             SessionError::protocol(match e {
                 InflateError::WrongDictionary { .. } => SessionOffence::WrongDictionary, // C33
                 InflateError::BudgetExceeded => SessionOffence::InflateBudgetExceeded, // C46
                 _ => SessionOffence::CorruptCompression,                               // C34
             })
-        });
-        outcome
+        })
     }
 
     /// The peer's FIN arrived on a live stream.
