@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn slab_reuses_slots_and_counts_directions() {
-        let now = Instant::now();
+        let now = crate::testing::epoch();
         let mut t = Streams::new(false);
         t.insert(stream(1, false, now));
         t.insert(stream(3, false, now));
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn data_ops_merge_until_headers_intervene() {
-        let mut s = stream(1, true, Instant::now());
+        let mut s = stream(1, true, crate::testing::epoch());
         s.push_data(10, false);
         s.push_data(5, true);
         assert_eq!(s.front_data(), Some((15, true)));

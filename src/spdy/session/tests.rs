@@ -86,7 +86,7 @@ impl Server {
     }
 
     fn with(version: Version, config: SessionConfig) -> Self {
-        let now = Instant::now();
+        let now = crate::testing::epoch();
         let mut server = Server { session: Session::new(Role::Server, version, config, now), now, events: Vec::new(), errors: Vec::new() };
         server.output(); // SETTINGS (+ WINDOW_UPDATE)
         server
@@ -171,9 +171,9 @@ fn window_update(id: u32, delta: u32) -> Frame<'static> {
 #[test]
 fn start_sends_settings_then_session_window_update_c2_c3() {
     let config = SessionConfig { max_concurrent_streams: 100, initial_window_size: 1 << 20, ..Default::default() };
-    let mut session = Session::new(Role::Server, Version::Spdy31, config, Instant::now());
+    let mut session = Session::new(Role::Server, Version::Spdy31, config, crate::testing::epoch());
     let mut out = Vec::new();
-    assert_eq!(session.poll_transmit(&mut out, Instant::now()), Some(Transmit::Control));
+    assert_eq!(session.poll_transmit(&mut out, crate::testing::epoch()), Some(Transmit::Control));
     assert_eq!(
         out,
         hex!(
@@ -181,14 +181,14 @@ fn start_sends_settings_then_session_window_update_c2_c3() {
             "80 03 00 09 00 00 00 08 00 00 00 00 00 ff 00 00"
         )
     );
-    assert_eq!(session.poll_transmit(&mut out, Instant::now()), None);
+    assert_eq!(session.poll_transmit(&mut out, crate::testing::epoch()), None);
 }
 
 #[test]
 fn spdy3_start_has_no_session_window_update() {
-    let mut server = Session::new(Role::Server, Version::Spdy3, SessionConfig::default(), Instant::now());
+    let mut server = Session::new(Role::Server, Version::Spdy3, SessionConfig::default(), crate::testing::epoch());
     let mut out = Vec::new();
-    server.poll_transmit(&mut out, Instant::now());
+    server.poll_transmit(&mut out, crate::testing::epoch());
     assert_eq!(&out[..4], hex!("80 03 00 04"));
     assert_eq!(out.len(), 8 + 20, "SETTINGS only");
 }
@@ -196,9 +196,9 @@ fn spdy3_start_has_no_session_window_update() {
 #[test]
 fn our_initial_window_is_never_below_65536_c91() {
     let config = SessionConfig { initial_window_size: 1000, ..Default::default() };
-    let mut session = Session::new(Role::Server, Version::Spdy3, config, Instant::now());
+    let mut session = Session::new(Role::Server, Version::Spdy3, config, crate::testing::epoch());
     let mut out = Vec::new();
-    session.poll_transmit(&mut out, Instant::now());
+    session.poll_transmit(&mut out, crate::testing::epoch());
     assert_eq!(&out[20..28], hex!("00 00 00 07 00 01 00 00"));
 }
 
