@@ -229,6 +229,9 @@ const DEFAULT_INITIAL_WINDOW: u32 = 65_536;
 /// B4: of this many recent peer streams, more than half cancelled before our reply is
 /// a Rapid Reset pattern.
 const CANCEL_SHARE_STREAMS: u16 = 200;
+/// B10: a frame left incomplete this long closes the session (nginx `spdy_recv_timeout`,
+/// CONFORMANCE §C "Incomplete-frame timeout 30 s").
+const INCOMPLETE_FRAME_TIMEOUT: Duration = Duration::from_secs(30);
 /// The drafts' minimum control frame size every endpoint must accept (C5).
 const MIN_CONTROL_PAYLOAD: u32 = 8192;
 
@@ -335,6 +338,8 @@ struct Inner {
     data_fate: DataFate,
     /// Since when the session has had no stream (B10); `None` while streams exist.
     idle_since: Option<Instant>,
+    /// Since when the reader has held part of a frame without progress (B10).
+    partial_since: Option<Instant>,
 }
 
 impl Session {
@@ -388,6 +393,7 @@ impl Session {
             invalid_stream_frames: 0,
             data_fate: DataFate::Drop,
             idle_since: Some(now),
+            partial_since: None,
             config,
         };
         // C2: the first frame is SETTINGS with MAX_CONCURRENT_STREAMS and
@@ -438,6 +444,13 @@ impl Session {
             *input = &whole[consumed..];
             let result = match read {
                 Ok(None) => {
+                    // B10: the clock restarts whenever bytes arrive; it runs while a frame
+                    // stays incomplete.
+                    inner.partial_since = match self.reader.is_between_frames() {
+                        true => None,
+                        false if consumed > 0 => Some(now),
+                        false => inner.partial_since.or(Some(now)),
+                    };
                     inner.end_of_input();
                     return Ok(inner.events.pop_front());
                 }
@@ -1600,15 +1613,20 @@ impl Inner {
             .filter(|s| !s.queue.is_empty())
             .map(|s| s.last_progress + limits.send_progress_timeout)
             .min();
-        match (idle, stalled) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let partial = self.partial_since.map(|since| since + INCOMPLETE_FRAME_TIMEOUT);
+        [idle, stalled, partial].into_iter().flatten().min()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         if self.phase == Phase::Closing {
+            return;
+        }
+        // B10: a peer that stalls in the middle of a frame (slowloris) is dropped: GOAWAY,
+        // OK (nothing it sent was wrong), and close without waiting for streams.
+        if self.partial_since.is_some_and(|since| now >= since + INCOMPLETE_FRAME_TIMEOUT) {
+            self.goaway(GoAwayStatus::OK);
+            self.phase = Phase::Closing;
             return;
         }
         let limits = &self.config.limits;

@@ -814,3 +814,23 @@ fn a_large_first_header_block_is_decoded_c5() {
     assert!(s.events.last().is_some_and(|e| e.starts_with("StreamOpened")), "{:?}", s.events);
     assert!(s.output().is_empty());
 }
+
+#[test]
+fn a_frame_left_incomplete_for_30_seconds_closes_the_session_b10() {
+    let mut c = Client::new(Version::Spdy31);
+    let mut s = Server::new(Version::Spdy31);
+    s.open(&mut c, 1, false);
+    let ping = c.frame(Frame::Ping(Ping { id: 1 }));
+    s.recv(&ping[..5]);
+    let deadline = s.session.poll_timeout().expect("incomplete-frame deadline");
+    assert_eq!(deadline, s.now + Duration::from_secs(30));
+    s.now += Duration::from_secs(20);
+    s.recv(&ping[5..7]); // progress restarts the clock
+    assert_eq!(s.session.poll_timeout(), Some(s.now + Duration::from_secs(30)));
+    s.now += Duration::from_secs(30);
+    s.session.handle_timeout(s.now);
+    assert_eq!(s.output(), hex!("80 03 00 07 00 00 00 08 00 00 00 01 00 00 00 00"));
+    assert!(s.session.is_closed(), "closed without waiting for stream 1");
+    s.recv(&ping[7..]);
+    assert!(s.output().is_empty(), "later input ignored");
+}
