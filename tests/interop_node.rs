@@ -46,7 +46,7 @@ use std::sync::{mpsc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use interop_support::{pattern, run_client, serve, sha256_hex, ClientReport, Request};
+use interop_support::{pattern, run_client, serve, sha256_hex, ClientReport, Request, ServeReport};
 use spdygate::spdy::header::CompressorKind;
 use spdygate::spdy::{SessionConfig, Version};
 
@@ -196,10 +196,40 @@ fn requests_json(requests: &[Request]) -> String {
     serde_json::Value::Array(list).to_string()
 }
 
-/// Runs tests/interop/client.js against our server-role session; asserts both sides.
-fn node_client_against_our_server(version: Version, config: SessionConfig, requests: &[Request], hold_until: usize) {
+/// One run of tests/interop/client.js against our server-role session.
+struct NodeClientRun {
+    served: ServeReport,
+    /// client.js's JSON summary line.
+    summary: serde_json::Value,
+    code: Option<i32>,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl NodeClientRun {
+    fn results(&self) -> &[serde_json::Value] {
+        self.summary["results"].as_array().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The summary with only the requests that did not verify, for failure messages.
+    fn failures(&self) -> String {
+        let bad: Vec<_> = self.results().iter().filter(|r| r["sha_ok"] != true || r["status"] != 200).collect();
+        format!(
+            "ok={} ping={} errors={} failed results ({}): {:?}",
+            self.summary["ok"],
+            self.summary["ping"],
+            self.summary["errors"],
+            bad.len(),
+            bad.iter().take(10).map(|r| r.to_string()).collect::<Vec<_>>()
+        )
+    }
+}
+
+/// Runs tests/interop/client.js (all requests at once) against `serve`.
+fn run_node_client(version: Version, config: SessionConfig, requests: &[Request], hold_until: usize) -> NodeClientRun {
     let _serial = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let deadline = Instant::now() + EXCHANGE;
+    let start = Instant::now();
+    let deadline = start + EXCHANGE;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local addr").port();
     let mut node = NodeChild::spawn(
@@ -218,14 +248,19 @@ fn node_client_against_our_server(version: Version, config: SessionConfig, reque
     let (code, stderr) = node.finish(Instant::now() + Duration::from_secs(10));
     let served = served.unwrap_or_else(|f| panic!("{version}: our server failed: {f}\nnode stdout: {summary:?}\nnode stderr: {stderr}"));
     let summary = summary.unwrap_or_else(|| panic!("{version}: node client printed no summary (exit {code:?}); stderr: {stderr}"));
-    let parsed: serde_json::Value =
-        serde_json::from_str(&summary).unwrap_or_else(|e| panic!("{version}: bad summary {summary:?}: {e}"));
-    assert_eq!(code, Some(0), "{version}: node client failed: {summary}\nstderr: {stderr}\nour side: {served:?}");
-    assert_eq!(parsed["ok"], true, "{version}: {summary}");
-    assert_eq!(parsed["ping"], true, "{version}: our session did not answer the node client's PING: {summary}");
-    let results = parsed["results"].as_array().expect("results array");
-    assert_eq!(results.len(), requests.len(), "{version}: {summary}");
-    for (i, (req, res)) in requests.iter().zip(results).enumerate() {
+    let summary = serde_json::from_str(&summary).unwrap_or_else(|e| panic!("{version}: bad summary {summary:?}: {e}"));
+    NodeClientRun { served, summary, code, stderr, elapsed: start.elapsed() }
+}
+
+/// Runs the node client against our server and asserts both sides verified everything.
+fn node_client_against_our_server(version: Version, config: SessionConfig, requests: &[Request], hold_until: usize) {
+    let run = run_node_client(version, config, requests, hold_until);
+    let served = &run.served;
+    assert_eq!(run.code, Some(0), "{version}: node client failed: {}\nstderr: {}\nour side: {served:?}", run.failures(), run.stderr);
+    assert_eq!(run.summary["ok"], true, "{version}: {}", run.failures());
+    assert_eq!(run.summary["ping"], true, "{version}: our session did not answer the node client's PING");
+    assert_eq!(run.results().len(), requests.len(), "{version}: {}", run.failures());
+    for (i, (req, res)) in requests.iter().zip(run.results()).enumerate() {
         assert_eq!(res["status"], 200, "{version}: request {i} {req:?}: {res}");
         assert_eq!(res["sha_ok"], true, "{version}: request {i} {req:?}: {res}");
         let expect = if req.method == "GET" { req.path["/bytes/".len()..].parse::<u64>().unwrap() } else { req.body_len as u64 };
@@ -240,6 +275,18 @@ fn node_client_against_our_server(version: Version, config: SessionConfig, reque
     if hold_until > 0 {
         assert!(served.max_open >= hold_until, "{version}: only {} streams were open at once: {served:?}", served.max_open);
     }
+    eprintln!(
+        "{version} node client -> our server: {} streams ({} GET, {} echo, {} bytes echoed), {} open at most, \
+         peer resets {:?}, peer GOAWAY {:?}, {:.1} s",
+        served.streams,
+        served.gets,
+        served.echoes,
+        served.echoed_bytes,
+        served.max_open,
+        served.resets,
+        served.peer_goaway,
+        run.elapsed.as_secs_f64()
+    );
 }
 
 /// Starts tests/interop/server.js and waits for its `LISTENING <port>`.
@@ -285,6 +332,13 @@ fn our_client_against_node_server(version: Version, config: SessionConfig, reque
     verify_client_report(version, requests, &report);
     assert_eq!(code, Some(0), "{version}: node server exit; stderr: {stderr}");
     assert!(!stderr.contains("connection:"), "{version}: node server reported a connection error: {stderr}");
+    let bytes: usize = report.responses.iter().map(|r| r.body_len).sum();
+    eprintln!(
+        "{version} our client -> node server: {} requests, {bytes} body bytes verified, {} open at most, {:.1} s",
+        requests.len(),
+        report.max_open,
+        (Instant::now() + EXCHANGE - deadline).as_secs_f64()
+    );
     report
 }
 
@@ -315,6 +369,30 @@ fn node_client_holds_64_concurrent_streams_on_our_server() {
     let requests: Vec<_> = (0..64).map(|i| Request::get(format!("/bytes/{}", 5000 + i))).collect();
     for version in Version::PREFERENCE {
         node_client_against_our_server(version, SessionConfig::default(), &requests, requests.len());
+    }
+}
+
+/// spdy-transport ignores a lower MAX_CONCURRENT_STREAMS (it never reads the setting):
+/// our server must refuse the streams above its limit with REFUSED_STREAM (C27, B4)
+/// and serve the others. Answers wait until the limit is reached and the client went
+/// quiet, so the SYN_STREAMs beyond the first 8 find 8 streams open.
+#[test]
+fn node_client_over_our_max_concurrent_streams_is_refused_c27() {
+    const LIMIT: u32 = 8;
+    let requests: Vec<_> = (0..32).map(|i| Request::get(format!("/bytes/{}", 3000 + i))).collect();
+    for version in Version::PREFERENCE {
+        let config = SessionConfig { max_concurrent_streams: LIMIT, ..SessionConfig::default() };
+        let run = run_node_client(version, config, &requests, LIMIT as usize);
+        let served = &run.served;
+        let results = run.results();
+        assert_eq!(results.len(), requests.len(), "{version}: {}", run.failures());
+        let refused = results.iter().filter(|r| r["error"] == "Got RST: REFUSED_STREAM").count();
+        let verified = results.iter().filter(|r| r["sha_ok"] == true && r["status"] == 200).count();
+        assert_eq!(refused + verified, requests.len(), "{version}: {}", run.failures());
+        assert!(refused >= 1, "{version}: nothing was refused: {served:?}");
+        assert_eq!(served.streams, verified, "{version}: {served:?}");
+        assert!(served.max_open <= LIMIT as usize, "{version}: {} streams open at once: {served:?}", served.max_open);
+        eprintln!("{version} node client over MAX_CONCURRENT_STREAMS {LIMIT}: {verified} served, {refused} refused");
     }
 }
 

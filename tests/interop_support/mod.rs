@@ -23,6 +23,8 @@ use spdygate::spdy::{Event, Role, Session, SessionConfig, StreamId, Version};
 
 /// How long one blocking read waits before the loop looks at timers and the deadline.
 const READ_POLL: Duration = Duration::from_millis(5);
+/// How long the peer must stay silent before [`serve`] releases held answers.
+const HOLD_QUIET: Duration = Duration::from_millis(300);
 /// Bytes of each direction kept for the frame log printed on failure.
 const TRACE_BYTES: usize = 256 * 1024;
 
@@ -358,17 +360,16 @@ pub fn run_client(
             return Ok(report);
         }
 
-        if !session.wants_read() {
-            fire_timers(&mut session);
-            continue;
-        }
-        let n = match wire.read(&mut rbuf).map_err(|e| wire.failure(format!("read: {e}")))? {
-            None => {
-                fire_timers(&mut session);
-                continue;
+        // No read while the session holds back (B5); an empty `recv` still hands out the
+        // events that arose outside `recv` (e.g. a stream closed by our own FIN).
+        let n = if session.wants_read() {
+            match wire.read(&mut rbuf).map_err(|e| wire.failure(format!("read: {e}")))? {
+                None => 0,
+                Some(0) => return Err(wire.failure("peer closed the connection before all responses arrived")),
+                Some(n) => n,
             }
-            Some(0) => return Err(wire.failure("peer closed the connection before all responses arrived")),
-            Some(n) => n,
+        } else {
+            0
         };
         let mut input = &rbuf[..n];
         loop {
@@ -475,7 +476,8 @@ enum ServerStream {
 /// the peer closes, the session closes, or `deadline` passes (an error).
 /// Routes: `GET /bytes/N` (N bytes of pattern seed 0, `x-body-sha256`), `POST /echo`;
 /// anything else gets a 404. With `hold_until` > 0 no stream is answered before that
-/// many streams were opened, so they are provably open at the same time.
+/// many streams were opened and the peer then went quiet for [`HOLD_QUIET`], so they are
+/// provably open at the same time and the peer has sent whatever it meant to send.
 pub fn serve(
     listener: &TcpListener,
     version: Version,
@@ -505,12 +507,14 @@ pub fn serve(
     let mut unanswered: Vec<(StreamId, String, String)> = Vec::new();
     let mut rbuf = vec![0u8; 64 * 1024];
     let mut out = Vec::with_capacity(64 * 1024);
+    let mut last_input = Instant::now();
 
     loop {
         if Instant::now() > deadline {
             return Err(wire.failure(format!("deadline passed while serving; report so far: {report:?}")));
         }
-        if report.streams >= hold_until && !unanswered.is_empty() {
+        let quiet = last_input.elapsed() >= HOLD_QUIET || hold_until == 0;
+        if report.streams >= hold_until && quiet && !unanswered.is_empty() {
             for (id, method, path) in std::mem::take(&mut unanswered) {
                 answer(&mut session, version, &mut streams, &mut report, id, &method, &path)
                     .map_err(|e| wire.failure(format!("answering stream {id}: {e}")))?;
@@ -539,26 +543,26 @@ pub fn serve(
         if session.is_closed() {
             return Ok(report);
         }
-        if !session.wants_read() {
-            fire_timers(&mut session);
-            continue;
-        }
-        let n = match wire.read(&mut rbuf).map_err(|e| wire.failure(format!("read: {e}")))? {
-            None => {
-                fire_timers(&mut session);
-                continue;
-            }
-            Some(0) => {
-                if session.open_streams() != 0 {
-                    return Err(wire.failure(format!(
-                        "peer closed with {} streams open; report so far: {report:?}",
-                        session.open_streams()
-                    )));
+        let n = if session.wants_read() {
+            match wire.read(&mut rbuf).map_err(|e| wire.failure(format!("read: {e}")))? {
+                None => 0,
+                Some(0) => {
+                    if session.open_streams() != 0 {
+                        return Err(wire.failure(format!(
+                            "peer closed with {} streams open; report so far: {report:?}",
+                            session.open_streams()
+                        )));
+                    }
+                    return Ok(report);
                 }
-                return Ok(report);
+                Some(n) => n,
             }
-            Some(n) => n,
+        } else {
+            0
         };
+        if n > 0 {
+            last_input = Instant::now();
+        }
         let mut input = &rbuf[..n];
         loop {
             let event = match session.recv(&mut input, Instant::now()) {
