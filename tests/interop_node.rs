@@ -28,10 +28,19 @@
 //!   RST_STREAM *before* the FIN of a complete response. server.js ignores such
 //!   WINDOW_UPDATEs (`ignoreWindowUpdatesForClosedStreams`), as C81 asks; client.js does
 //!   not patch its own side, so our server sees that RST for closed streams (ignored).
+//! * FIN on HEADERS. spdy-transport's parser ignores FLAG_FIN on HEADERS frames (it
+//!   hard-codes `fin: false` in `onHeaderFrames`), so a stream that a peer ends with
+//!   trailers+FIN never ends for it. Our server (`interop_support::serve`) sends trailers
+//!   with HEADERS without FIN and then an empty DATA frame with FIN.
 //! * SETTINGS. spdy-transport marks every entry it sends FLAG_SETTINGS_PERSIST_VALUE
 //!   (C94: we ignore the flag and apply the value), skips entries flagged PERSISTED
 //!   without reading their value (misparsing the rest, C95; we never send PERSISTED),
-//!   and ignores the peer's MAX_CONCURRENT_STREAMS (we keep its client under ours).
+//!   and ignores the peer's MAX_CONCURRENT_STREAMS: the C27 test below relies on that
+//!   to check that our server refuses the streams over its limit.
+//!
+//! Session bugs these tests found are `#[ignore]`d with the reason, until fixed:
+//! `detect_spdy3` never fires against a SPDY/3 peer with a large stream window, and a
+//! header block inflating past 4 KiB while no stream is open is rejected.
 //!
 //! The node peers are run one at a time (`NODE_LOCK`) so that a loaded 2-core machine
 //! does not turn deadlines into flakes; each is killed by a guard on every path.
@@ -46,7 +55,7 @@ use std::sync::{mpsc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use interop_support::{pattern, run_client, serve, sha256_hex, ClientReport, Request, ServeReport};
+use interop_support::{pad_string, pattern, run_client, serve, sha256_hex, ClientReport, Request, ServeReport};
 use spdygate::spdy::header::CompressorKind;
 use spdygate::spdy::{SessionConfig, Version};
 
@@ -169,9 +178,12 @@ impl Drop for NodeChild {
 }
 
 /// The standard set: tiny and window-sized GETs, 1 MiB and 10 MiB downloads, uploads of
-/// 0, 100 000, 1 MiB and 10 MiB echoed back, then 60 small GETs, all issued at once.
+/// 0, 100 000, 1 MiB and 10 MiB echoed back, trailers (HEADERS after DATA), then 60
+/// small GETs, all issued at once.
 fn standard_requests() -> Vec<Request> {
     let mut r = vec![
+        Request::get("/trailers/100000"),
+        Request::get("/trailers/0"),
         Request::get("/bytes/0"),
         Request::get("/bytes/1"),
         Request::get("/bytes/100"),
@@ -191,7 +203,7 @@ fn standard_requests() -> Vec<Request> {
 fn requests_json(requests: &[Request]) -> String {
     let list: Vec<_> = requests
         .iter()
-        .map(|r| serde_json::json!({ "method": r.method, "path": r.path, "bodyLen": r.body_len }))
+        .map(|r| serde_json::json!({ "method": r.method, "path": r.path, "bodyLen": r.body_len, "pad": r.pad }))
         .collect();
     serde_json::Value::Array(list).to_string()
 }
@@ -225,8 +237,14 @@ impl NodeClientRun {
     }
 }
 
-/// Runs tests/interop/client.js (all requests at once) against `serve`.
-fn run_node_client(version: Version, config: SessionConfig, requests: &[Request], hold_until: usize) -> NodeClientRun {
+/// Runs tests/interop/client.js speaking `node_version` against `serve` running `version`.
+fn run_node_client(
+    version: Version,
+    node_version: Version,
+    config: SessionConfig,
+    requests: &[Request],
+    hold_until: usize,
+) -> NodeClientRun {
     let _serial = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let start = Instant::now();
     let deadline = start + EXCHANGE;
@@ -237,7 +255,7 @@ fn run_node_client(version: Version, config: SessionConfig, requests: &[Request]
         &[
             "127.0.0.1".into(),
             port.to_string(),
-            version_arg(version).into(),
+            version_arg(node_version).into(),
             requests_json(requests),
             requests.len().to_string(),
             EXCHANGE.as_millis().to_string(),
@@ -254,7 +272,18 @@ fn run_node_client(version: Version, config: SessionConfig, requests: &[Request]
 
 /// Runs the node client against our server and asserts both sides verified everything.
 fn node_client_against_our_server(version: Version, config: SessionConfig, requests: &[Request], hold_until: usize) {
-    let run = run_node_client(version, config, requests, hold_until);
+    node_client_against_our_server_as(version, version, config, requests, hold_until)
+}
+
+/// The same, with the node client speaking `node_version` (see the SPDY/3 detection tests).
+fn node_client_against_our_server_as(
+    version: Version,
+    node_version: Version,
+    config: SessionConfig,
+    requests: &[Request],
+    hold_until: usize,
+) {
+    let run = run_node_client(version, node_version, config, requests, hold_until);
     let served = &run.served;
     assert_eq!(run.code, Some(0), "{version}: node client failed: {}\nstderr: {}\nour side: {served:?}", run.failures(), run.stderr);
     assert_eq!(run.summary["ok"], true, "{version}: {}", run.failures());
@@ -263,7 +292,7 @@ fn node_client_against_our_server(version: Version, config: SessionConfig, reque
     for (i, (req, res)) in requests.iter().zip(run.results()).enumerate() {
         assert_eq!(res["status"], 200, "{version}: request {i} {req:?}: {res}");
         assert_eq!(res["sha_ok"], true, "{version}: request {i} {req:?}: {res}");
-        let expect = if req.method == "GET" { req.path["/bytes/".len()..].parse::<u64>().unwrap() } else { req.body_len as u64 };
+        let expect = if req.method == "GET" { get_len(req) as u64 } else { req.body_len as u64 };
         assert_eq!(res["bytes"].as_u64(), Some(expect), "{version}: request {i} {req:?}: {res}");
     }
     assert_eq!(served.streams, requests.len(), "{version}: {served:?}");
@@ -290,7 +319,8 @@ fn node_client_against_our_server(version: Version, config: SessionConfig, reque
 }
 
 /// Starts tests/interop/server.js and waits for its `LISTENING <port>`.
-fn start_node_server(version: Version) -> (NodeChild, SocketAddr) {
+fn start_node_server(node_version: Version) -> (NodeChild, SocketAddr) {
+    let version = node_version;
     let node = NodeChild::spawn("server.js", &[version_arg(version).into(), EXCHANGE.as_millis().to_string()]);
     let line = node.line(Duration::from_secs(30)).unwrap_or_else(|| panic!("{version}: node server did not start"));
     let port: u16 = line
@@ -308,11 +338,14 @@ fn verify_client_report(version: Version, requests: &[Request], report: &ClientR
         let what = format!("{version}: request {i} {req:?}: status {:?}, {} bytes, reset {:?}", res.status, res.body_len, res.reset);
         assert!(res.complete && res.reset.is_none(), "{what}");
         assert_eq!(res.status, Some(200), "{what}");
+        if let Some(pad) = (req.pad > 0).then(|| pad_string(req.pad)) {
+            assert_eq!(res.header("x-pad"), Some(pad.as_str()), "{what}: x-pad did not come back");
+        }
         if req.method == "GET" {
-            let len: usize = req.path["/bytes/".len()..].parse().unwrap();
-            let expected = sha256_hex(&pattern(len, 0));
-            assert_eq!(res.body_len, len, "{what}");
-            assert_eq!(res.header("x-body-sha256"), Some(expected.as_str()), "{what}");
+            let expected = sha256_hex(&pattern(get_len(req), 0));
+            let digest_header = if req.path.starts_with("/trailers/") { "x-trailer-sha256" } else { "x-body-sha256" };
+            assert_eq!(res.body_len, get_len(req), "{what}");
+            assert_eq!(res.header(digest_header), Some(expected.as_str()), "{what}");
             assert_eq!(res.body_sha256, expected, "{what}");
         } else {
             assert_eq!(res.body_len, req.body_len, "{what}");
@@ -321,10 +354,25 @@ fn verify_client_report(version: Version, requests: &[Request], report: &ClientR
     }
 }
 
+/// N of `GET /bytes/N` or `GET /trailers/N`.
+fn get_len(req: &Request) -> usize {
+    req.path.rsplit('/').next().and_then(|n| n.parse().ok()).expect("GET path ends in a length")
+}
+
 /// Runs our client-role session against tests/interop/server.js.
 fn our_client_against_node_server(version: Version, config: SessionConfig, requests: &[Request]) -> ClientReport {
+    our_client_against_node_server_as(version, version, config, requests)
+}
+
+/// The same, with the node server speaking `node_version`.
+fn our_client_against_node_server_as(
+    version: Version,
+    node_version: Version,
+    config: SessionConfig,
+    requests: &[Request],
+) -> ClientReport {
     let _serial = NODE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut node, addr) = start_node_server(version);
+    let (mut node, addr) = start_node_server(node_version);
     let deadline = Instant::now() + EXCHANGE;
     let report = run_client(addr, version, config, requests, requests.len(), deadline);
     let (code, stderr) = node.finish(Instant::now() + Duration::from_secs(10));
@@ -382,7 +430,7 @@ fn node_client_over_our_max_concurrent_streams_is_refused_c27() {
     let requests: Vec<_> = (0..32).map(|i| Request::get(format!("/bytes/{}", 3000 + i))).collect();
     for version in Version::PREFERENCE {
         let config = SessionConfig { max_concurrent_streams: LIMIT, ..SessionConfig::default() };
-        let run = run_node_client(version, config, &requests, LIMIT as usize);
+        let run = run_node_client(version, version, config, &requests, LIMIT as usize);
         let served = &run.served;
         let results = run.results();
         assert_eq!(results.len(), requests.len(), "{version}: {}", run.failures());
@@ -393,6 +441,31 @@ fn node_client_over_our_max_concurrent_streams_is_refused_c27() {
         assert_eq!(served.streams, verified, "{version}: {served:?}");
         assert!(served.max_open <= LIMIT as usize, "{version}: {} streams open at once: {served:?}", served.max_open);
         eprintln!("{version} node client over MAX_CONCURRENT_STREAMS {LIMIT}: {verified} served, {refused} refused");
+    }
+}
+
+/// Header blocks far larger than the compression window, both ways: 20 and 30 KB `x-pad`
+/// request headers that come back as response headers.
+fn large_header_requests() -> Vec<Request> {
+    vec![
+        Request::get("/bytes/10").with_pad(20_000),
+        Request::echo(1000).with_pad(30_000),
+        Request::get("/trailers/10").with_pad(3_000),
+    ]
+}
+
+#[test]
+#[ignore = "session bug (nodeinterop report): Inner::inflate frees the scratch buffer before decode_block parses it, so a header block inflating past 4 KiB with no stream open is answered RST PROTOCOL_ERROR"]
+fn node_client_sends_large_header_blocks_to_our_server() {
+    for version in Version::PREFERENCE {
+        node_client_against_our_server(version, SessionConfig::default(), &large_header_requests(), 0);
+    }
+}
+
+#[test]
+fn our_client_sends_large_header_blocks_to_node_server() {
+    for version in Version::PREFERENCE {
+        our_client_against_node_server(version, SessionConfig::default(), &large_header_requests());
     }
 }
 
@@ -428,11 +501,45 @@ fn our_client_gets_and_echoes_through_node_server_spdy2() {
     assert!(report.max_open >= 50, "only {} streams open at once", report.max_open);
 }
 
-/// Our client with the Fast encoder: node's server inflates its SYN_STREAMs.
+/// Our client with the Fast encoder: node's server inflates its SYN_STREAMs, large
+/// header blocks included.
 #[test]
 fn node_server_inflates_our_fast_compressor_headers() {
-    let requests: Vec<_> = standard_requests().into_iter().filter(|r| r.body_len <= 1 << 20 && r.path != "/bytes/10485760").collect();
+    let mut requests: Vec<_> =
+        standard_requests().into_iter().filter(|r| r.body_len <= 1 << 20 && r.path != "/bytes/10485760").collect();
+    requests.extend(large_header_requests());
     for version in Version::PREFERENCE {
         our_client_against_node_server(version, fast_compressor(), &requests);
     }
+}
+
+// --- plaintext SPDY/3 versus 3.1 (SessionConfig::detect_spdy3) ---
+
+/// Requests that move more than one 64 KiB session window each way.
+fn window_crossing_requests() -> Vec<Request> {
+    vec![Request::get("/bytes/1048576"), Request::echo(1 << 20), Request::get("/bytes/100")]
+}
+
+/// A spdy/3 node client never sends WINDOW_UPDATE(0): our 3.1 server with
+/// `detect_spdy3` must notice and stop waiting for session-window credit.
+#[test]
+#[ignore = "session bug (nodeinterop report): detect_spdy3 waits for stream WINDOW_UPDATEs that a SPDY/3 peer with a 1 MiB stream window never sends while 64 KiB are in flight"]
+fn our_spdy31_server_detects_a_spdy3_node_client() {
+    let config = SessionConfig { detect_spdy3: true, ..SessionConfig::default() };
+    node_client_against_our_server_as(Version::Spdy31, Version::Spdy3, config, &window_crossing_requests(), 0);
+}
+
+/// And a real 3.1 node client still gets 3.1 from a `detect_spdy3` server.
+#[test]
+fn our_spdy31_server_with_detection_still_serves_a_spdy31_node_client() {
+    let config = SessionConfig { detect_spdy3: true, ..SessionConfig::default() };
+    node_client_against_our_server_as(Version::Spdy31, Version::Spdy31, config, &window_crossing_requests(), 0);
+}
+
+/// The client side of the same: our 3.1 client uploading to a spdy/3 node server.
+#[test]
+#[ignore = "session bug (nodeinterop report): detect_spdy3 waits for stream WINDOW_UPDATEs that a SPDY/3 peer with a 1 MiB stream window never sends while 64 KiB are in flight"]
+fn our_spdy31_client_detects_a_spdy3_node_server() {
+    let config = SessionConfig { detect_spdy3: true, ..SessionConfig::default() };
+    our_client_against_node_server_as(Version::Spdy31, Version::Spdy3, config, &window_crossing_requests());
 }

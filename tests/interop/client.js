@@ -7,13 +7,15 @@
 // requests-json (or stdin with `-`): [{"method":"GET","path":"/bytes/1048576"},
 //   {"method":"POST","path":"/echo","bodyLen":100000}, ...]
 // Each GET /bytes/N is checked against x-body-sha256 and against the pattern computed
-// here; each POST is checked against the body sent (pattern seeded by its index).
+// here; GET /trailers/N against the x-trailer-sha256 of a trailing HEADERS frame; each
+// POST against the body sent (pattern seeded by its index). "pad": K sends a K-byte
+// x-pad request header that must come back as a response header.
 // Prints one JSON line {ok, version, ping, results:[...], errors:[...]} and exits 0
 // only if every request verified. Hard timeout (default 60 s) -> exit 2.
 
 const net = require('net')
 const transport = require('spdy-transport')
-const { pattern, sha256, parseVersion, disableSpdy2SendWindows } = require('./common')
+const { pattern, padString, sha256, parseVersion, disableSpdy2SendWindows } = require('./common')
 
 const [host, portStr, versionStr, requestsArg, concurrencyStr, timeoutStr] = process.argv.slice(2)
 const version = parseVersion(versionStr)
@@ -57,6 +59,8 @@ function runOne (connection, index, done) {
   const body = method === 'POST' ? pattern(req.bodyLen || 0, index + 1) : null
   const headers = { 'user-agent': 'spdy-transport-interop' }
   if (body) headers['content-length'] = String(body.length)
+  const pad = req.pad ? padString(req.pad) : null
+  if (pad) headers['x-pad'] = pad
   const result = { i: index, method, path: req.path, status: null, bytes: 0, sha_ok: false }
 
   const stream = connection.request({
@@ -90,15 +94,20 @@ function runOne (connection, index, done) {
     results[index] = result
     done()
   }
+  const trailers = /^\/trailers\//.test(req.path)
   stream.on('response', (status, resHeaders) => {
     result.status = status
-    if (method === 'GET') {
+    if (pad !== null && resHeaders['x-pad'] !== pad) result.header_mismatch = 'x-pad'
+    if (method === 'GET' && !trailers) {
       expected = resHeaders['x-body-sha256'] || null
       const m = /^\/bytes\/(\d+)$/.exec(req.path)
       if (m && expected !== sha256(pattern(Number(m[1]), 0))) {
-        result.header_mismatch = true
+        result.header_mismatch = 'x-body-sha256'
       }
     }
+  })
+  stream.on('headers', (h) => {
+    if (trailers && h['x-trailer-sha256'] !== undefined) expected = h['x-trailer-sha256']
   })
   stream.on('data', (chunk) => {
     chunks.push(chunk)
@@ -107,7 +116,10 @@ function runOne (connection, index, done) {
   stream.on('end', () => {
     const got = sha256(chunks)
     if (method === 'POST') {
-      result.sha_ok = result.bytes === body.length && got === sha256(body)
+      result.sha_ok = result.bytes === body.length && got === sha256(body) && !result.header_mismatch
+    } else if (trailers) {
+      const m = /^\/trailers\/(\d+)$/.exec(req.path)
+      result.sha_ok = expected === got && got === sha256(pattern(Number(m[1]), 0)) && !result.header_mismatch
     } else {
       result.sha_ok = expected !== null && got === expected && !result.header_mismatch
     }

@@ -17,6 +17,15 @@ function pattern (len, seed) {
   return buf
 }
 
+// An `x-pad` header value of `len` characters that zlib cannot shrink much: tests header
+// blocks far larger than the 2 KiB compression window in both directions.
+const PAD_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
+function padString (len) {
+  let s = ''
+  for (let i = 0; i < len; i++) s += PAD_ALPHABET[patternByte(i, 99) % 36]
+  return s
+}
+
 function sha256 (bufOrChunks) {
   const h = crypto.createHash('sha256')
   if (Array.isArray(bufOrChunks)) bufOrChunks.forEach((c) => h.update(c))
@@ -59,5 +68,6 @@ function ignoreWindowUpdatesForClosedStreams (connection) {
 }
 
 module.exports = {
+  padString,
   ignoreWindowUpdatesForClosedStreams,
  patternByte, pattern, sha256, parseVersion, disableSpdy2SendWindows, MAX_WINDOW }

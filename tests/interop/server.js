@@ -5,9 +5,11 @@
 //   node server.js <2|3|3.1> [timeout_ms]
 //
 // Prints `LISTENING <port>` on stdout. Routes:
-//   GET  /bytes/N  -> 200, N bytes of pattern seed 0, header x-body-sha256
-//   POST /echo     -> 200, the request body streamed back as it arrives
-//   anything else  -> 404
+//   GET  /bytes/N     -> 200, N bytes of pattern seed 0, header x-body-sha256
+//   GET  /trailers/N  -> the same body, then a HEADERS frame x-trailer-sha256, then FIN
+//   POST /echo        -> 200, the request body streamed back as it arrives
+//   anything else     -> 404
+// A request header x-pad comes back as a response header x-pad.
 // Exits when stdin closes (the test's kill switch) or after the hard timeout.
 
 const net = require('net')
@@ -25,18 +27,29 @@ function log (msg) {
 function handle (stream) {
   const method = stream.method
   const path = stream.path || ''
-  const m = /^\/bytes\/(\d+)$/.exec(path)
-  if (method === 'GET' && m && Number(m[1]) <= MAX_BYTES) {
-    const body = pattern(Number(m[1]), 0)
-    stream.respond(200, {
-      'content-type': 'application/octet-stream',
-      'content-length': String(body.length),
-      'x-body-sha256': sha256(body)
-    })
+  const m = /^\/(bytes|trailers)\/(\d+)$/.exec(path)
+  const extra = {}
+  if (stream.headers['x-pad'] !== undefined) extra['x-pad'] = stream.headers['x-pad']
+  stream.on('error', (err) => log('stream ' + stream.id + ': ' + err.message))
+  if (method === 'GET' && m && Number(m[2]) <= MAX_BYTES) {
+    const body = pattern(Number(m[2]), 0)
+    const digest = sha256(body)
     stream.resume() // a GET has no body, but let 'end' fire
-    stream.end(body)
+    if (m[1] === 'bytes') {
+      stream.respond(200, Object.assign({
+        'content-type': 'application/octet-stream',
+        'content-length': String(body.length),
+        'x-body-sha256': digest
+      }, extra))
+      stream.end(body)
+    } else {
+      stream.respond(200, Object.assign({ 'content-type': 'application/octet-stream' }, extra))
+      stream.write(body, () => {
+        stream.sendHeaders({ 'x-trailer-sha256': digest }, () => stream.end())
+      })
+    }
   } else if (method === 'POST' && path === '/echo') {
-    stream.respond(200, { 'content-type': 'application/octet-stream' })
+    stream.respond(200, Object.assign({ 'content-type': 'application/octet-stream' }, extra))
     stream.on('data', (chunk) => stream.write(chunk))
     stream.on('end', () => stream.end())
   } else {
@@ -44,7 +57,6 @@ function handle (stream) {
     stream.resume()
     stream.end('not found\n')
   }
-  stream.on('error', (err) => log('stream ' + stream.id + ': ' + err.message))
 }
 
 const server = net.createServer((socket) => {

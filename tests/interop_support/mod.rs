@@ -40,6 +40,13 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u64).map(|i| pattern_byte(i, seed)).collect()
 }
 
+/// The `x-pad` header value of `len` characters (`padString` in common.js): close to
+/// incompressible, to push header blocks far past the 2 KiB compression window.
+pub fn pad_string(len: usize) -> String {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..len as u64).map(|i| ALPHABET[pattern_byte(i, 99) as usize % 36] as char).collect()
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -58,15 +65,21 @@ pub struct Request {
     pub path: String,
     /// Request body length (POST); the body is `pattern(body_len, index + 1)`.
     pub body_len: usize,
+    /// Length of an `x-pad` request header (0: none) the server must send back.
+    pub pad: usize,
 }
 
 impl Request {
     pub fn get(path: impl Into<String>) -> Self {
-        Request { method: "GET", path: path.into(), body_len: 0 }
+        Request { method: "GET", path: path.into(), body_len: 0, pad: 0 }
     }
 
     pub fn echo(body_len: usize) -> Self {
-        Request { method: "POST", path: "/echo".into(), body_len }
+        Request { method: "POST", path: "/echo".into(), body_len, pad: 0 }
+    }
+
+    pub fn with_pad(self, pad: usize) -> Self {
+        Request { pad, ..self }
     }
 }
 
@@ -105,7 +118,8 @@ impl std::fmt::Display for Failure {
 
 /// The request headers for `version`: SPDY/3 pseudo-headers, or SPDY/2's `method`,
 /// `url`, `version`, `scheme` plus an ordinary `host` (SPDY2.md §8.1).
-pub fn request_headers(version: Version, method: &str, path: &str, authority: &str, body_len: usize) -> HeaderBlock {
+pub fn request_headers(version: Version, req: &Request, authority: &str) -> HeaderBlock {
+    let (method, path, body_len) = (req.method, req.path.as_str(), req.body_len);
     let mut h = HeaderBlock::new();
     if version.colon_names() {
         h.push(":method", method);
@@ -123,6 +137,9 @@ pub fn request_headers(version: Version, method: &str, path: &str, authority: &s
     h.push("user-agent", "spdygate-interop");
     if method == "POST" {
         h.push("content-length", body_len.to_string());
+    }
+    if req.pad > 0 {
+        h.push("x-pad", pad_string(req.pad));
     }
     h
 }
@@ -319,7 +336,7 @@ pub fn run_client(
         // Open streams up to the concurrency bound.
         while open < concurrency && next < requests.len() && report.peer_goaway.is_none() {
             let req = &requests[next];
-            let headers = request_headers(version, req.method, &req.path, &authority, req.body_len);
+            let headers = request_headers(version, req, &authority);
             let has_body = req.body_len > 0;
             let id = match session.open_stream(&headers, 0, !has_body && req.method == "GET") {
                 Ok(id) => id,
@@ -503,8 +520,8 @@ pub fn serve(
     let mut session = Session::new(Role::Server, version, config, Instant::now());
     let mut report = ServeReport::default();
     let mut streams: HashMap<StreamId, ServerStream> = HashMap::new();
-    // Streams opened but not answered yet (see `hold_until`): id, method, path.
-    let mut unanswered: Vec<(StreamId, String, String)> = Vec::new();
+    // Streams opened but not answered yet (see `hold_until`).
+    let mut unanswered: Vec<Ask> = Vec::new();
     let mut rbuf = vec![0u8; 64 * 1024];
     let mut out = Vec::with_capacity(64 * 1024);
     let mut last_input = Instant::now();
@@ -515,9 +532,9 @@ pub fn serve(
         }
         let quiet = last_input.elapsed() >= HOLD_QUIET || hold_until == 0;
         if report.streams >= hold_until && quiet && !unanswered.is_empty() {
-            for (id, method, path) in std::mem::take(&mut unanswered) {
-                answer(&mut session, version, &mut streams, &mut report, id, &method, &path)
-                    .map_err(|e| wire.failure(format!("answering stream {id}: {e}")))?;
+            for ask in std::mem::take(&mut unanswered) {
+                answer(&mut session, version, &mut streams, &mut report, &ask)
+                    .map_err(|e| wire.failure(format!("answering stream {}: {e}", ask.id)))?;
             }
         }
         let mut consumed: Vec<(StreamId, usize)> = Vec::new();
@@ -586,7 +603,8 @@ pub fn serve(
                     if method == "POST" && path == "/echo" {
                         streams.insert(stream_id, ServerStream::Echo { pending: VecDeque::new(), replied: false, fin });
                     }
-                    unanswered.push((stream_id, method, path));
+                    let pad = headers.get(b"x-pad").map(text);
+                    unanswered.push(Ask { id: stream_id, method, path, pad });
                 }
                 Event::Data { stream_id, data, fin } => match streams.get_mut(&stream_id) {
                     Some(ServerStream::Echo { pending, replied, fin: seen_fin }) => {
@@ -605,7 +623,7 @@ pub fn serve(
                 Event::Headers { .. } | Event::Reply { .. } | Event::SendWindowOpen { .. } | Event::PingAck { .. } => {}
                 Event::StreamReset { stream_id, status, by_peer } => {
                     streams.remove(&stream_id);
-                    unanswered.retain(|(id, _, _)| *id != stream_id);
+                    unanswered.retain(|ask| ask.id != stream_id);
                     report.resets.push((stream_id, status, by_peer));
                 }
                 Event::StreamClosed { stream_id } => {
@@ -620,21 +638,33 @@ pub fn serve(
     }
 }
 
-/// Sends the reply (and declares the body) for one request.
+/// A request [`serve`] has yet to answer.
+struct Ask {
+    id: StreamId,
+    method: String,
+    path: String,
+    /// The `x-pad` request header, sent back as a response header.
+    pad: Option<String>,
+}
+
+/// Sends the reply (and declares the body, and trailers) for one request.
 fn answer(
     session: &mut Session,
     version: Version,
     streams: &mut HashMap<StreamId, ServerStream>,
     report: &mut ServeReport,
-    id: StreamId,
-    method: &str,
-    path: &str,
+    ask: &Ask,
 ) -> Result<(), spdygate::spdy::session::SendError> {
-    let size = path.strip_prefix("/bytes/").and_then(|n| n.parse::<usize>().ok());
+    let id = ask.id;
+    let mut extra: Vec<(&str, String)> = Vec::new();
+    if let Some(pad) = &ask.pad {
+        extra.push(("x-pad", pad.clone()));
+    }
     if let Some(ServerStream::Echo { pending, replied, fin }) = streams.get_mut(&id) {
         report.echoes += 1;
         *replied = true;
-        let headers = response_headers(version, 200, &[("content-type", "application/octet-stream".into())]);
+        extra.push(("content-type", "application/octet-stream".into()));
+        let headers = response_headers(version, 200, &extra);
         // An upload that already ended with nothing in it gets its answer in one frame.
         if *fin && pending.is_empty() {
             return session.send_reply(id, &headers, true);
@@ -645,30 +675,38 @@ fn answer(
         }
         return Ok(());
     }
-    let (status, body) = match (method, size) {
-        ("GET", Some(len)) if len <= 64 << 20 => {
-            report.gets += 1;
-            (200, pattern(len, 0))
-        }
-        _ => {
-            report.not_found += 1;
-            (404, b"not found\n".to_vec())
-        }
+    let route = ask.path.strip_prefix('/').and_then(|p| p.split_once('/'));
+    let size = route.and_then(|(_, n)| n.parse::<usize>().ok()).filter(|&n| n <= 64 << 20);
+    let (status, body, trailers) = match (ask.method.as_str(), route.map(|(r, _)| r), size) {
+        ("GET", Some("bytes"), Some(len)) => (200, pattern(len, 0), false),
+        ("GET", Some("trailers"), Some(len)) => (200, pattern(len, 0), true),
+        _ => (404, b"not found\n".to_vec(), false),
     };
+    if status == 200 {
+        report.gets += 1;
+    } else {
+        report.not_found += 1;
+    }
     let len = body.len();
-    let headers = response_headers(
-        version,
-        status,
-        &[
-            ("content-type", "application/octet-stream".into()),
-            ("content-length", len.to_string()),
-            ("x-body-sha256", sha256_hex(&body)),
-        ],
-    );
+    let digest = sha256_hex(&body);
+    extra.push(("content-type", "application/octet-stream".into()));
+    if !trailers {
+        extra.push(("content-length", len.to_string()));
+        extra.push(("x-body-sha256", digest.clone()));
+    }
+    let headers = response_headers(version, status, &extra);
     streams.insert(id, ServerStream::Bytes { body, sent: 0 });
-    session.send_reply(id, &headers, len == 0)?;
+    session.send_reply(id, &headers, len == 0 && !trailers)?;
     if len > 0 {
-        session.send_data(id, len, true)?;
+        session.send_data(id, len, !trailers)?;
+    }
+    if trailers {
+        let mut t = HeaderBlock::new();
+        t.push("x-trailer-sha256", digest);
+        // FIN goes in an empty DATA frame, not on the HEADERS frame: spdy-transport
+        // ignores FLAG_FIN on HEADERS (see tests/interop_node.rs).
+        session.send_headers(id, &t, false)?;
+        session.send_data(id, 0, true)?;
     }
     Ok(())
 }
