@@ -10,6 +10,7 @@
 //   POST /echo        -> 200, the request body streamed back as it arrives
 //   anything else     -> 404
 // A request header x-pad comes back as a response header x-pad.
+// Each connection gets one PING; `ping answered` on stderr when it comes back.
 // Exits when stdin closes (the test's kill switch) or after the hard timeout.
 
 const net = require('net')
@@ -71,6 +72,8 @@ const server = net.createServer((socket) => {
   connection.on('error', (err) => log('connection: ' + err.message))
   connection.on('stream', handle)
   connection.start(version)
+  // A server PING (even id) that the client must echo; the test reads this line.
+  connection.ping(() => log('ping answered'))
 })
 
 server.listen(0, '127.0.0.1', () => {

@@ -25,6 +25,8 @@ use spdygate::spdy::{Event, Role, Session, SessionConfig, StreamId, Version};
 const READ_POLL: Duration = Duration::from_millis(5);
 /// How long the peer must stay silent before [`serve`] releases held answers.
 const HOLD_QUIET: Duration = Duration::from_millis(300);
+/// How long a closing driver waits for the peer to close its side.
+const LINGER: Duration = Duration::from_secs(3);
 /// Bytes of each direction kept for the frame log printed on failure.
 const TRACE_BYTES: usize = 256 * 1024;
 
@@ -192,6 +194,28 @@ impl Wire {
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Closes the connection without losing what the peer has yet to read: reads until
+    /// the peer closes (at most `limit`), half-closing our side first only if
+    /// `half_close_first`. Closing with unread input makes the kernel send RST, and
+    /// spdy-transport tears a connection down on our FIN at once, dropping responses
+    /// still in its (asynchronous) parse pipeline; so after a GOAWAY we let it close first.
+    fn linger_close(&mut self, half_close_first: bool, limit: Duration) {
+        if half_close_first {
+            let _ = self.sock.shutdown(std::net::Shutdown::Write);
+        }
+        let until = Instant::now() + limit;
+        let mut buf = [0u8; 16 * 1024];
+        while Instant::now() < until {
+            match self.sock.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(_) => break,
+            }
+        }
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
     }
 
     fn failure(&self, what: impl Into<String>) -> Failure {
@@ -373,7 +397,9 @@ pub fn run_client(
                 flush(&mut session, &mut wire, &mut out, |_, _, _| {})
                     .map_err(|e| wire.failure(format!("write: {e}")))?;
             }
-            let _ = wire.sock.shutdown(std::net::Shutdown::Write);
+            // After GOAWAY(OK) the node server closes by itself; on SPDY/2 (no GOAWAY)
+            // it closes once it sees our FIN.
+            wire.linger_close(version == Version::Spdy2, LINGER);
             return Ok(report);
         }
 
@@ -469,7 +495,10 @@ fn finish_response(s: &mut ClientStream, fin: bool, report: &mut ClientReport, d
 /// What [`serve`] did.
 #[derive(Debug, Default)]
 pub struct ServeReport {
+    /// Streams opened by the peer (and not refused by the session).
     pub streams: usize,
+    /// Streams answered.
+    pub answered: usize,
     pub gets: usize,
     pub echoes: usize,
     pub echoed_bytes: usize,
@@ -489,19 +518,30 @@ enum ServerStream {
     Echo { pending: VecDeque<u8>, replied: bool, fin: bool },
 }
 
+/// How [`serve`] departs from answering everything at once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServeOptions {
+    /// With `hold_until` > 0 no stream is answered before that many streams were opened
+    /// and the peer then went quiet for [`HOLD_QUIET`], so they are provably open at the
+    /// same time and the peer has sent whatever it meant to send.
+    pub hold_until: usize,
+    /// Send GOAWAY(OK) right after answering this many streams.
+    pub goaway_after: Option<usize>,
+}
+
 /// Accepts one connection on `listener` and serves it with a server-role session until
 /// the peer closes, the session closes, or `deadline` passes (an error).
-/// Routes: `GET /bytes/N` (N bytes of pattern seed 0, `x-body-sha256`), `POST /echo`;
-/// anything else gets a 404. With `hold_until` > 0 no stream is answered before that
-/// many streams were opened and the peer then went quiet for [`HOLD_QUIET`], so they are
-/// provably open at the same time and the peer has sent whatever it meant to send.
+/// Routes: `GET /bytes/N` (N bytes of pattern seed 0, `x-body-sha256`), `GET
+/// /trailers/N` (the digest in a trailing HEADERS frame), `POST /echo`; anything else
+/// gets a 404. An `x-pad` request header comes back as a response header.
 pub fn serve(
     listener: &TcpListener,
     version: Version,
     config: SessionConfig,
-    hold_until: usize,
+    options: ServeOptions,
     deadline: Instant,
 ) -> Result<ServeReport, Failure> {
+    let hold_until = options.hold_until;
     listener.set_nonblocking(true).map_err(|e| Failure { what: format!("listener: {e}"), frames: String::new() })?;
     let sock = loop {
         match listener.accept() {
@@ -535,6 +575,10 @@ pub fn serve(
             for ask in std::mem::take(&mut unanswered) {
                 answer(&mut session, version, &mut streams, &mut report, &ask)
                     .map_err(|e| wire.failure(format!("answering stream {}: {e}", ask.id)))?;
+                report.answered += 1;
+                if options.goaway_after == Some(report.answered) {
+                    session.goaway(GoAwayStatus::OK);
+                }
             }
         }
         let mut consumed: Vec<(StreamId, usize)> = Vec::new();
@@ -558,6 +602,7 @@ pub fn serve(
             continue;
         }
         if session.is_closed() {
+            wire.linger_close(false, LINGER);
             return Ok(report);
         }
         let n = if session.wants_read() {
