@@ -311,6 +311,11 @@ fn node_client_against_our_server_as(
         served.resets.iter().all(|&(_, _, by_peer)| by_peer),
         "{version}: our session reset streams of a well-behaved peer: {served:?}"
     );
+    if version.has_stream_flow_control() {
+        // client.js advertises INITIAL_WINDOW_SIZE 1 MiB with FLAG_SETTINGS_PERSIST_VALUE:
+        // the flag is ignored and the value applied (C94).
+        assert_eq!(served.first_send_window, Some(1 << 20), "{version}: {served:?}");
+    }
     if hold_until > 0 {
         assert!(served.max_open >= hold_until, "{version}: only {} streams were open at once: {served:?}", served.max_open);
     }

@@ -505,6 +505,9 @@ pub struct ServeReport {
     pub not_found: usize,
     /// Most streams open at once on our session.
     pub max_open: usize,
+    /// Our send window on the first stream when it opened (the peer's SETTINGS
+    /// INITIAL_WINDOW_SIZE, if it sent one before the stream).
+    pub first_send_window: Option<i64>,
     pub resets: Vec<(StreamId, RstStatus, bool)>,
     pub peer_goaway: Option<(StreamId, GoAwayStatus)>,
 }
@@ -639,6 +642,9 @@ pub fn serve(
                 Event::StreamOpened { stream_id, associated_to: _, priority: _, headers, fin } => {
                     report.streams += 1;
                     report.max_open = report.max_open.max(session.open_streams());
+                    if report.first_send_window.is_none() {
+                        report.first_send_window = session.stream_send_window(stream_id);
+                    }
                     let (method, path) = if version.colon_names() {
                         (headers.get(b":method"), headers.get(b":path"))
                     } else {
