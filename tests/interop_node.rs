@@ -273,8 +273,11 @@ fn run_node_client(
     let served = serve(&listener, version, config, options, deadline);
     let summary = node.line(Duration::from_secs(10));
     let (code, stderr) = node.finish(Instant::now() + Duration::from_secs(10));
-    let served = served.unwrap_or_else(|f| panic!("{version}: our server failed: {f}\nnode stdout: {summary:?}\nnode stderr: {stderr}"));
-    let summary = summary.unwrap_or_else(|| panic!("{version}: node client printed no summary (exit {code:?}); stderr: {stderr}"));
+    let served = served.unwrap_or_else(|f| {
+        panic!("{version}: our server failed: {f}\nnode stdout: {summary:?}\nnode stderr: {stderr}")
+    });
+    let summary = summary
+        .unwrap_or_else(|| panic!("{version}: node client printed no summary (exit {code:?}); stderr: {stderr}"));
     let summary = serde_json::from_str(&summary).unwrap_or_else(|e| panic!("{version}: bad summary {summary:?}: {e}"));
     NodeClientRun { served, summary, code, stderr, elapsed: start.elapsed() }
 }
@@ -295,7 +298,13 @@ fn node_client_against_our_server_as(
     let options = ServeOptions { hold_until, ..ServeOptions::default() };
     let run = run_node_client(version, node_version, config, requests, requests.len(), options);
     let served = &run.served;
-    assert_eq!(run.code, Some(0), "{version}: node client failed: {}\nstderr: {}\nour side: {served:?}", run.failures(), run.stderr);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{version}: node client failed: {}\nstderr: {}\nour side: {served:?}",
+        run.failures(),
+        run.stderr
+    );
     assert_eq!(run.summary["ok"], true, "{version}: {}", run.failures());
     assert_eq!(run.summary["ping"], true, "{version}: our session did not answer the node client's PING");
     assert_eq!(run.results().len(), requests.len(), "{version}: {}", run.failures());
@@ -317,7 +326,11 @@ fn node_client_against_our_server_as(
         assert_eq!(served.first_send_window, Some(1 << 20), "{version}: {served:?}");
     }
     if hold_until > 0 {
-        assert!(served.max_open >= hold_until, "{version}: only {} streams were open at once: {served:?}", served.max_open);
+        assert!(
+            served.max_open >= hold_until,
+            "{version}: only {} streams were open at once: {served:?}",
+            served.max_open
+        );
     }
     eprintln!(
         "{version} node client -> our server: {} streams ({} GET, {} echo, {} bytes echoed), {} open at most, \
@@ -350,7 +363,10 @@ fn verify_client_report(version: Version, requests: &[Request], report: &ClientR
     assert!(report.ping_acked, "{version}: the node server never answered our PING");
     assert_eq!(report.peer_goaway, None, "{version}: node server sent GOAWAY");
     for (i, (req, res)) in requests.iter().zip(&report.responses).enumerate() {
-        let what = format!("{version}: request {i} {req:?}: status {:?}, {} bytes, reset {:?}", res.status, res.body_len, res.reset);
+        let what = format!(
+            "{version}: request {i} {req:?}: status {:?}, {} bytes, reset {:?}",
+            res.status, res.body_len, res.reset
+        );
         assert!(res.complete && res.reset.is_none(), "{what}");
         assert_eq!(res.status, Some(200), "{what}");
         if let Some(pad) = (req.pad > 0).then(|| pad_string(req.pad)) {
@@ -509,7 +525,8 @@ fn our_client_sends_large_header_blocks_to_node_server() {
 /// Our own header encoder (CompressorKind::Fast) must inflate in node's zlib.
 #[test]
 fn node_client_inflates_our_fast_compressor_headers() {
-    let requests: Vec<_> = standard_requests().into_iter().filter(|r| r.body_len <= 1 << 20 && r.path != "/bytes/10485760").collect();
+    let requests: Vec<_> =
+        standard_requests().into_iter().filter(|r| r.body_len <= 1 << 20 && r.path != "/bytes/10485760").collect();
     for version in Version::PREFERENCE {
         node_client_against_our_server(version, fast_compressor(), &requests, 0);
     }

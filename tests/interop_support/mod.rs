@@ -191,7 +191,9 @@ impl Wire {
                 self.received.extend_from_slice(&buf[..keep]);
                 Ok(Some(n))
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => Ok(None),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -231,7 +233,16 @@ impl Wire {
 /// payloads up to 24 bytes in hex), at most 400 lines.
 pub fn frame_log(bytes: &[u8]) -> String {
     const TYPES: [&str; 11] = [
-        "?0", "SYN_STREAM", "SYN_REPLY", "RST_STREAM", "SETTINGS", "NOOP", "PING", "GOAWAY", "HEADERS", "WINDOW_UPDATE",
+        "?0",
+        "SYN_STREAM",
+        "SYN_REPLY",
+        "RST_STREAM",
+        "SETTINGS",
+        "NOOP",
+        "PING",
+        "GOAWAY",
+        "HEADERS",
+        "WINDOW_UPDATE",
         "CREDENTIAL",
     ];
     let mut out = String::new();
@@ -334,7 +345,8 @@ pub fn run_client(
 ) -> Result<ClientReport, Failure> {
     let sock = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
         .map_err(|e| Failure { what: format!("connect {addr}: {e}"), frames: String::new() })?;
-    let mut wire = Wire::new(sock).map_err(|e| Failure { what: format!("socket setup: {e}"), frames: String::new() })?;
+    let mut wire =
+        Wire::new(sock).map_err(|e| Failure { what: format!("socket setup: {e}"), frames: String::new() })?;
     let authority = addr.to_string();
     let mut session = Session::new(Role::Client, version, config, Instant::now());
     let ping_id = session.ping(Instant::now());
@@ -559,7 +571,8 @@ pub fn serve(
         }
     };
     sock.set_nonblocking(false).map_err(|e| Failure { what: format!("socket: {e}"), frames: String::new() })?;
-    let mut wire = Wire::new(sock).map_err(|e| Failure { what: format!("socket setup: {e}"), frames: String::new() })?;
+    let mut wire =
+        Wire::new(sock).map_err(|e| Failure { what: format!("socket setup: {e}"), frames: String::new() })?;
     let mut session = Session::new(Role::Server, version, config, Instant::now());
     let mut report = ServeReport::default();
     let mut streams: HashMap<StreamId, ServerStream> = HashMap::new();
