@@ -44,9 +44,10 @@
 //!   and ignores the peer's MAX_CONCURRENT_STREAMS: the C27 test below relies on that
 //!   to check that our server refuses the streams over its limit.
 //!
-//! Session bugs these tests found are `#[ignore]`d with the reason, until fixed:
-//! `detect_spdy3` never fires against a SPDY/3 peer with a large stream window, and a
-//! header block inflating past 4 KiB while no stream is open is rejected.
+//! Session bugs these tests found: a header block inflating past 4 KiB while no stream
+//! was open was rejected (fixed on the session branch, de8cba4); `detect_spdy3` never
+//! fires against a SPDY/3 peer with a large stream window (its two tests are
+//! `#[ignore]`d with the reason until fixed).
 //!
 //! The node peers are run one at a time (`NODE_LOCK`) so that a loaded 2-core machine
 //! does not turn deadlines into flakes; each is killed by a guard on every path.
@@ -508,7 +509,6 @@ fn large_header_requests() -> Vec<Request> {
 }
 
 #[test]
-#[ignore = "session bug (nodeinterop report): Inner::inflate frees the scratch buffer before decode_block parses it, so a header block inflating past 4 KiB with no stream open is answered RST PROTOCOL_ERROR"]
 fn node_client_sends_large_header_blocks_to_our_server() {
     for version in Version::PREFERENCE {
         node_client_against_our_server(version, SessionConfig::default(), &large_header_requests(), 0);
