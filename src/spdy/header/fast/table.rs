@@ -1,0 +1,207 @@
+//! The per-session field table: the distinct name/value pairs this stream sent recently,
+//! their bytes, and the stream position of their latest copy. It replaces zlib's 32 KiB
+//! window and hash chains (about 262 KB at memLevel 8) with a few KiB.
+//!
+//! Invariant (why a back-reference is never wrong): an entry holds the exact bytes of a
+//! pair and `pos`, the stream position where the decoder's history holds
+//! `len(name) name len(value) value` for exactly those bytes. `pos` is only ever set to the
+//! position at which the encoder itself just emitted that pair (as literals or as a copy),
+//! and a reference is only made when the distance is at most 32768. The table never
+//! guesses: lookups by hash are confirmed by comparing the stored bytes.
+
+/// Number of entries.
+pub(super) const SLOTS: usize = 64;
+/// Bytes of name and value text the table may hold.
+pub(super) const ARENA: usize = 5632;
+/// Longest pair (name + value bytes) worth keeping.
+pub(super) const MAX_PAIR: usize = ARENA / 2;
+
+pub(super) struct Table {
+    name_hash: [u32; SLOTS],
+    pair_hash: [u32; SLOTS],
+    pos: [u64; SLOTS],
+    off: [u16; SLOTS],
+    nlen: [u16; SLOTS],
+    vlen: [u16; SLOTS],
+    used: usize,
+    /// Bytes of live entries.
+    live: usize,
+    /// First free byte of `arena`.
+    top: usize,
+    arena: [u8; ARENA],
+}
+
+/// A found entry: index, stream position of its latest copy, and its value.
+pub(super) struct Found<'a> {
+    pub(super) index: usize,
+    pub(super) pos: u64,
+    pub(super) value: &'a [u8],
+}
+
+/// 32-bit hash of a short byte string (8 bytes per step).
+#[inline]
+pub(super) fn hash(bytes: &[u8], seed: u32) -> u32 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = u64::from(seed) ^ (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h ^ v).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(K).rotate_left(29);
+    }
+    (h.wrapping_mul(K) >> 32) as u32
+}
+
+impl Table {
+    pub(super) fn new() -> Self {
+        Table {
+            name_hash: [0; SLOTS],
+            pair_hash: [0; SLOTS],
+            pos: [0; SLOTS],
+            off: [0; SLOTS],
+            nlen: [0; SLOTS],
+            vlen: [0; SLOTS],
+            used: 0,
+            live: 0,
+            top: 0,
+            arena: [0; ARENA],
+        }
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let off = usize::from(self.off[i]);
+        &self.arena[off..off + usize::from(self.nlen[i])]
+    }
+
+    fn value(&self, i: usize) -> &[u8] {
+        let off = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        &self.arena[off..off + usize::from(self.vlen[i])]
+    }
+
+    /// The entry holding exactly this pair, if any (its copy may be out of reach).
+    pub(super) fn find_pair(&self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
+        (0..self.used)
+            .filter(|&i| self.pair_hash[i] == pair_hash && self.name_hash[i] == name_hash)
+            .find(|&i| self.name(i) == name && self.value(i) == value)
+            .map(|i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+    }
+
+    /// Every entry with this name whose copy starts at or after `min_pos`.
+    pub(super) fn same_name<'a>(
+        &'a self,
+        name_hash: u32,
+        name: &'a [u8],
+        min_pos: u64,
+    ) -> impl Iterator<Item = Found<'a>> + 'a {
+        (0..self.used)
+            .filter(move |&i| self.name_hash[i] == name_hash && self.pos[i] >= min_pos && self.name(i) == name)
+            .map(move |i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+    }
+
+    /// Records that entry `index` was just emitted again at `pos`.
+    pub(super) fn touch(&mut self, index: usize, pos: u64) {
+        self.pos[index] = pos;
+    }
+
+    /// Adds a pair just emitted at `pos` (too long pairs are not kept).
+    pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64) {
+        let need = name.len() + value.len();
+        if need > MAX_PAIR {
+            return;
+        }
+        while self.used == SLOTS || self.live + need > ARENA {
+            self.evict_oldest();
+        }
+        if self.top + need > ARENA {
+            self.compact();
+        }
+        let i = self.used;
+        self.used += 1;
+        self.arena[self.top..self.top + name.len()].copy_from_slice(name);
+        self.arena[self.top + name.len()..self.top + need].copy_from_slice(value);
+        self.name_hash[i] = name_hash;
+        self.pair_hash[i] = pair_hash;
+        self.pos[i] = pos;
+        self.off[i] = self.top as u16;
+        self.nlen[i] = name.len() as u16;
+        self.vlen[i] = value.len() as u16;
+        self.top += need;
+        self.live += need;
+    }
+
+    fn evict_oldest(&mut self) {
+        let Some(oldest) = (0..self.used).min_by_key(|&i| self.pos[i]) else { return };
+        self.live -= usize::from(self.nlen[oldest]) + usize::from(self.vlen[oldest]);
+        let last = self.used - 1;
+        self.name_hash[oldest] = self.name_hash[last];
+        self.pair_hash[oldest] = self.pair_hash[last];
+        self.pos[oldest] = self.pos[last];
+        self.off[oldest] = self.off[last];
+        self.nlen[oldest] = self.nlen[last];
+        self.vlen[oldest] = self.vlen[last];
+        self.used = last;
+    }
+
+    /// Moves the live entries' bytes to the front of the arena, in arena order.
+    fn compact(&mut self) {
+        let mut order = [0u8; SLOTS];
+        for (k, slot) in order.iter_mut().enumerate().take(self.used) {
+            *slot = k as u8;
+        }
+        let order = &mut order[..self.used];
+        order.sort_unstable_by_key(|&i| self.off[usize::from(i)]);
+        let mut top = 0usize;
+        for &i in order.iter() {
+            let i = usize::from(i);
+            let off = usize::from(self.off[i]);
+            let len = usize::from(self.nlen[i]) + usize::from(self.vlen[i]);
+            self.arena.copy_within(off..off + len, top);
+            self.off[i] = top as u16;
+            top += len;
+        }
+        self.top = top;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(t: &mut Table, n: &[u8], v: &[u8], pos: u64) {
+        let hn = hash(n, 0);
+        t.insert(hn, hash(v, hn), n, v, pos);
+    }
+
+    fn has(t: &Table, n: &[u8], v: &[u8]) -> Option<u64> {
+        let hn = hash(n, 0);
+        t.find_pair(hn, hash(v, hn), n, v).map(|f| f.pos)
+    }
+
+    #[test]
+    fn finds_pairs_by_bytes_and_evicts_the_oldest_when_full() {
+        let mut t = Table::new();
+        for k in 0..200u64 {
+            add(&mut t, b"x-seq", format!("value number {k:04} {}", "y".repeat(60)).as_bytes(), 1000 + k);
+        }
+        assert!(t.used <= SLOTS && t.live <= ARENA);
+        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()), Some(1199));
+        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
+        // every live entry still holds its own bytes after compactions
+        for i in 0..t.used {
+            let k = t.pos[i] - 1000;
+            assert_eq!(t.value(i), format!("value number {k:04} {}", "y".repeat(60)).as_bytes());
+        }
+    }
+
+    #[test]
+    fn too_long_pairs_are_not_kept() {
+        let mut t = Table::new();
+        add(&mut t, b"cookie", &vec![b'a'; MAX_PAIR], 5);
+        assert_eq!(t.used, 0);
+    }
+}
