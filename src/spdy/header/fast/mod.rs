@@ -11,6 +11,7 @@
 
 mod bits;
 mod dict;
+mod huffman;
 mod table;
 
 use std::cell::RefCell;
@@ -51,6 +52,8 @@ pub struct FastEncoder {
 enum Token {
     Lit { start: u32, len: u32 },
     Copy { len: u32, dist: u32 },
+    /// Literal bytes of a sensitive value (never merged with other literals).
+    Secret { start: u32, len: u32 },
 }
 
 /// Per-thread working memory (thread-per-core: one per core, not per session): the
@@ -299,11 +302,14 @@ impl FastEncoder {
             if sens {
                 // the value's length field: "00 00 00" copied from this pair's name length
                 // (same for every value shorter than 256 bytes), then the value as literals
-                if w == 4 && value.len() < 256 && name.len() < 256 {
+                let from = if w == 4 && value.len() < 256 && name.len() < 256 {
                     push_copy(&mut s.tokens, 3, (name_end - ps) as u64);
-                    push_lit(&mut s.tokens, name_end + 3, vend);
+                    name_end + 3
                 } else {
-                    push_lit(&mut s.tokens, name_end, vend);
+                    name_end
+                };
+                if vend > from {
+                    s.tokens.push(Token::Secret { start: from as u32, len: (vend - from) as u32 });
                 }
             }
 
@@ -315,40 +321,144 @@ impl FastEncoder {
         self.pos = base + s.nv.len() as u64;
     }
 
-    /// Writes the tokens as one fixed-Huffman block, then the sync flush.
+    /// Writes the tokens, then the sync flush. Runs of non-secret tokens get a per-run
+    /// dynamic Huffman block when it is smaller than the fixed code; secret literals are
+    /// always written with the fixed code, so their size depends on nothing but their own
+    /// bytes (a code fitted to the block would let attacker-chosen text shorten the
+    /// codes of the secret's characters).
     fn emit(&self, s: &Scratch, out: &mut Vec<u8>) {
-        let codes = fixed_codes();
-        out.reserve(s.nv.len() + s.nv.len() / 8 + 16);
+        let fixed = fixed_codes();
+        out.reserve(s.nv.len() + s.nv.len() / 8 + 64);
         let mut bw = BitWriter::new(out);
-        bw.put(0b010, 3); // BFINAL 0, BTYPE 01 (fixed Huffman)
-        for t in &s.tokens {
-            match *t {
-                Token::Lit { start, len } => {
-                    for &b in &s.nv[start as usize..(start + len) as usize] {
-                        bw.put(u32::from(codes.lit[usize::from(b)]), u32::from(codes.lit_len[usize::from(b)]));
-                    }
+        let mut dynamic = Codes { lit: [0; 288], lit_len: [0; 288], dist: [0; 30], dist_len: [0; 30] };
+        // the open block: None, Some(false) fixed, Some(true) dynamic
+        let mut open: Option<bool> = None;
+        let tokens = &s.tokens[..];
+        let mut i = 0;
+        while i < tokens.len() {
+            let secret = matches!(tokens[i], Token::Secret { .. });
+            let mut j = i + 1;
+            while j < tokens.len() && matches!(tokens[j], Token::Secret { .. }) == secret {
+                j += 1;
+            }
+            let seg = &tokens[i..j];
+            let header = if secret { None } else { plan_dynamic(&s.nv, seg, &mut dynamic) };
+            match header {
+                Some(h) => {
+                    close(&mut bw, open, fixed, &dynamic);
+                    h.write(&mut bw);
+                    write_tokens(&mut bw, &dynamic, &s.nv, seg);
+                    open = Some(true);
                 }
-                Token::Copy { mut len, dist } => {
-                    while len > 0 {
-                        let take = if len <= MAX_MATCH {
-                            len
-                        } else if len - MAX_MATCH >= 3 {
-                            MAX_MATCH
-                        } else {
-                            len - 3
-                        };
-                        put_copy(&mut bw, codes, take, dist);
-                        len -= take;
+                None => {
+                    if open != Some(false) {
+                        close(&mut bw, open, fixed, &dynamic);
+                        bw.put(0b010, 3); // BFINAL 0, BTYPE 01 (fixed Huffman)
+                        open = Some(false);
                     }
+                    write_tokens(&mut bw, fixed, &s.nv, seg);
                 }
             }
+            i = j;
         }
-        bw.put(u32::from(codes.lit[256]), u32::from(codes.lit_len[256]));
+        if open.is_none() {
+            bw.put(0b010, 3);
+            open = Some(false);
+        }
+        close(&mut bw, open, fixed, &dynamic);
         // sync flush: an empty stored block, byte aligned (RFC 1951 §3.2.4)
         bw.put(0, 3);
         bw.align();
         bw.bytes(&[0x00, 0x00, 0xff, 0xff]);
     }
+}
+
+/// Ends the open block, if any, with its end-of-block code.
+fn close(bw: &mut BitWriter<'_>, open: Option<bool>, fixed: &Codes, dynamic: &Codes) {
+    if let Some(d) = open {
+        let c = if d { dynamic } else { fixed };
+        bw.put(u32::from(c.lit[256]), u32::from(c.lit_len[256]));
+    }
+}
+
+/// Splits a copy into deflate matches of 3..=258 bytes.
+#[inline(always)]
+fn for_each_match(mut len: u32, mut f: impl FnMut(u32)) {
+    while len > 0 {
+        let take = if len <= MAX_MATCH {
+            len
+        } else if len - MAX_MATCH >= 3 {
+            MAX_MATCH
+        } else {
+            len - 3
+        };
+        f(take);
+        len -= take;
+    }
+}
+
+fn write_tokens(bw: &mut BitWriter<'_>, codes: &Codes, nv: &[u8], seg: &[Token]) {
+    for t in seg {
+        match *t {
+            Token::Lit { start, len } | Token::Secret { start, len } => {
+                for &b in &nv[start as usize..(start + len) as usize] {
+                    bw.put(u32::from(codes.lit[usize::from(b)]), u32::from(codes.lit_len[usize::from(b)]));
+                }
+            }
+            Token::Copy { len, dist } => for_each_match(len, |take| put_copy(bw, codes, take, dist)),
+        }
+    }
+}
+
+/// Literal bytes below which a dynamic code is not even considered.
+const DYNAMIC_MIN_LITERALS: u32 = 24;
+
+/// Fits a dynamic code to `seg` into `codes` and returns its header when the block it
+/// makes is smaller than the same tokens under the fixed code.
+fn plan_dynamic(nv: &[u8], seg: &[Token], codes: &mut Codes) -> Option<huffman::Header> {
+    let mut lit = [0u32; 288];
+    let mut dist = [0u32; 30];
+    let mut literals = 0;
+    for t in seg {
+        match *t {
+            Token::Lit { start, len } | Token::Secret { start, len } => {
+                literals += len;
+                for &b in &nv[start as usize..(start + len) as usize] {
+                    lit[usize::from(b)] += 1;
+                }
+            }
+            Token::Copy { len, dist: d } => for_each_match(len, |take| {
+                lit[257 + usize::from(LEN_SYM[take as usize])] += 1;
+                dist[bits::dist_sym(d)] += 1;
+            }),
+        }
+    }
+    if literals < DYNAMIC_MIN_LITERALS {
+        return None;
+    }
+    lit[256] = 1;
+    huffman::lengths(&lit[..286], 15, &mut codes.lit_len[..286]);
+    codes.lit_len[286] = 0;
+    codes.lit_len[287] = 0;
+    huffman::lengths(&dist, 15, &mut codes.dist_len);
+    let header = huffman::Header::new(&codes.lit_len, &codes.dist_len);
+    let fixed = fixed_codes();
+    let mut dyn_bits = u64::from(header.bits);
+    let mut fixed_bits = 3u64;
+    for (s, &f) in lit.iter().enumerate() {
+        dyn_bits += u64::from(f) * u64::from(codes.lit_len[s]);
+        fixed_bits += u64::from(f) * u64::from(fixed.lit_len[s]);
+    }
+    for (s, &f) in dist.iter().enumerate() {
+        dyn_bits += u64::from(f) * u64::from(codes.dist_len[s]);
+        fixed_bits += u64::from(f) * 5;
+    }
+    if dyn_bits >= fixed_bits {
+        return None;
+    }
+    bits::canonical(&codes.lit_len, &mut codes.lit);
+    bits::canonical(&codes.dist_len, &mut codes.dist);
+    Some(header)
 }
 
 #[inline(always)]
