@@ -13,6 +13,8 @@
 pub(super) const SLOTS: usize = 64;
 /// Bytes of name and value text the table may hold.
 pub(super) const ARENA: usize = 5632;
+const MAX_HITS: u8 = 8;
+const HIT_CREDIT: u64 = 8192;
 /// Longest pair (name + value bytes) worth keeping.
 pub(super) const MAX_PAIR: usize = ARENA / 2;
 
@@ -23,6 +25,8 @@ pub(super) struct Table {
     off: [u16; SLOTS],
     nlen: [u16; SLOTS],
     vlen: [u16; SLOTS],
+    /// Times the entry was copied again (saturating): reused entries outlive one-offs.
+    hits: [u8; SLOTS],
     used: usize,
     /// Bytes of live entries.
     live: usize,
@@ -66,6 +70,7 @@ impl Table {
             off: [0; SLOTS],
             nlen: [0; SLOTS],
             vlen: [0; SLOTS],
+            hits: [0; SLOTS],
             used: 0,
             live: 0,
             top: 0,
@@ -106,6 +111,7 @@ impl Table {
     /// Records that entry `index` was just emitted again at `pos`.
     pub(super) fn touch(&mut self, index: usize, pos: u64) {
         self.pos[index] = pos;
+        self.hits[index] = self.hits[index].saturating_add(1).min(MAX_HITS);
     }
 
     /// Adds a pair just emitted at `pos` (too long pairs are not kept).
@@ -130,12 +136,26 @@ impl Table {
         self.off[i] = self.top as u16;
         self.nlen[i] = name.len() as u16;
         self.vlen[i] = value.len() as u16;
+        self.hits[i] = 0;
         self.top += need;
         self.live += need;
     }
 
+    /// Evicts the entry least likely to be copied again: the oldest, counting each reuse
+    /// as `HIT_CREDIT` bytes of youth; copies out of reach go first.
     fn evict_oldest(&mut self) {
-        let Some(oldest) = (0..self.used).min_by_key(|&i| self.pos[i]) else { return };
+        let newest = (0..self.used).map(|i| self.pos[i]).max().unwrap_or(0);
+        let Some(oldest) = (0..self.used)
+            .min_by_key(|&i| {
+                if newest - self.pos[i] > super::WINDOW {
+                    0
+                } else {
+                    self.pos[i] + HIT_CREDIT * u64::from(self.hits[i])
+                }
+            })
+        else {
+            return;
+        };
         self.live -= usize::from(self.nlen[oldest]) + usize::from(self.vlen[oldest]);
         let last = self.used - 1;
         self.name_hash[oldest] = self.name_hash[last];
@@ -144,6 +164,7 @@ impl Table {
         self.off[oldest] = self.off[last];
         self.nlen[oldest] = self.nlen[last];
         self.vlen[oldest] = self.vlen[last];
+        self.hits[oldest] = self.hits[last];
         self.used = last;
     }
 
