@@ -37,7 +37,7 @@ pub(super) fn lengths(freq: &[u32], max_bits: u32, lens: &mut [u8]) {
         weight[i] = l.0;
     }
     let (mut next_leaf, mut next_node, mut made) = (0usize, n, n);
-    let mut pick = |weight: &[u32; 576], made: usize, next_leaf: &mut usize, next_node: &mut usize| -> usize {
+    let pick = |weight: &[u32; 576], made: usize, next_leaf: &mut usize, next_node: &mut usize| -> usize {
         if *next_leaf < n && (*next_node >= made || weight[*next_leaf] <= weight[*next_node]) {
             *next_leaf += 1;
             *next_leaf - 1
