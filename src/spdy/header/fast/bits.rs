@@ -179,6 +179,6 @@ mod tests {
         w.put(0b01, 2);
         w.put(0x1ff, 9);
         w.align();
-        assert_eq!(out, [0b1111_0011, 0b1111]);
+        assert_eq!(out, [0b1111_1011, 0b1111]);
     }
 }
