@@ -184,6 +184,11 @@ impl FastEncoder {
             }
             head[h] = (gen, i as u32);
             let abs = base + i as u64;
+            if let Some((len, at)) = self.table.longest_in_values(&nv[i..b], abs.saturating_sub(WINDOW), self.w) {
+                if len > best_len {
+                    (best_len, best_dist) = (len, abs - at);
+                }
+            }
             if abs <= dict_reach {
                 let min = abs.saturating_sub(WINDOW) as usize;
                 let (len, at) = self.dict.longest(&nv[i..b], min);
@@ -276,8 +281,41 @@ impl FastEncoder {
                 }
             }
 
-            match best {
-                Some((_, fpos, flen)) => {
+            // 3. for a non-sensitive value, an earlier value of another name with the same
+            //    length may line up better (dates in date / expires / last-modified)
+            let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
+            if !sens && value.len() >= 4 {
+                let same = match best {
+                    Some((_, _, flen)) if flen == value.len() => aligned_equal(value, best_value),
+                    Some(_) => common_prefix(value, best_value),
+                    None => 0,
+                };
+                let vpos = base + vstart as u64;
+                for (epos, enlen, evalue) in self.table.same_value_len(value.len(), min_pos) {
+                    let evpos = epos + (2 * w + enlen) as u64;
+                    if vpos - evpos > WINDOW {
+                        continue;
+                    }
+                    let score = aligned_equal(value, evalue);
+                    if score > same + 2 && cross.is_none_or(|(sc, _, _)| score > sc) {
+                        cross = Some((score, vpos - evpos, evalue));
+                    }
+                }
+            }
+
+            match (best, cross) {
+                (best, Some((_, dv, evalue))) => {
+                    match best {
+                        Some((_, fpos, flen)) => {
+                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                            push_copy(&mut s.tokens, w + name.len() + lp, pos - fpos);
+                            push_lit(&mut s.tokens, name_end + lp, vstart);
+                        }
+                        None => self.generic(s, ps, vstart, base),
+                    }
+                    aligned_tokens(&mut s.tokens, value, evalue, vstart, dv);
+                }
+                (Some((_, fpos, flen)), None) => {
                     let d = pos - fpos;
                     if sens {
                         push_copy(&mut s.tokens, w + name.len(), d);
@@ -296,8 +334,8 @@ impl FastEncoder {
                         self.generic(s, from, vend, base);
                     }
                 }
-                None if sens => self.generic(s, ps, name_end, base),
-                None => self.generic(s, ps, vend, base),
+                (None, None) if sens => self.generic(s, ps, name_end, base),
+                (None, None) => self.generic(s, ps, vend, base),
             }
             if sens {
                 // the value's length field: "00 00 00" copied from this pair's name length
@@ -315,7 +353,7 @@ impl FastEncoder {
 
             match existing {
                 Some(i) => self.table.touch(i, pos),
-                None => self.table.insert(hn, hp, name, value, pos),
+                None => self.table.insert(hn, hp, name, value, pos, sens),
             }
         }
         self.pos = base + s.nv.len() as u64;

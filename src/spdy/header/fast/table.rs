@@ -12,7 +12,8 @@
 /// Number of entries.
 pub(super) const SLOTS: usize = 64;
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 5632;
+pub(super) const ARENA: usize = 4352;
+pub(super) const INDEX_BITS: u32 = 10;
 const MAX_HITS: u8 = 8;
 const HIT_CREDIT: u64 = 8192;
 /// Longest pair (name + value bytes) worth keeping.
@@ -27,11 +28,16 @@ pub(super) struct Table {
     vlen: [u16; SLOTS],
     /// Times the entry was copied again (saturating): reused entries outlive one-offs.
     hits: [u8; SLOTS],
+    /// Bit i: entry i holds a sensitive value (never a source for other text).
+    sensitive: u64,
     used: usize,
     /// Bytes of live entries.
     live: usize,
     /// First free byte of `arena`.
     top: usize,
+    /// Per 4-byte hash: arena offset + 1 of its latest occurrence inside a non-sensitive
+    /// value (0: none). Stale slots are harmless: a hit is confirmed against a live entry.
+    index: [u16; 1 << INDEX_BITS],
     arena: [u8; ARENA],
 }
 
@@ -71,9 +77,11 @@ impl Table {
             nlen: [0; SLOTS],
             vlen: [0; SLOTS],
             hits: [0; SLOTS],
+            sensitive: 0,
             used: 0,
             live: 0,
             top: 0,
+            index: [0; 1 << INDEX_BITS],
             arena: [0; ARENA],
         }
     }
@@ -115,7 +123,17 @@ impl Table {
     }
 
     /// Adds a pair just emitted at `pos` (too long pairs are not kept).
-    pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64) {
+    /// Non-sensitive entries whose value has length `len`: (stream position of the pair,
+    /// name length, value).
+    pub(super) fn same_value_len(&self, len: usize, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
+        (0..self.used)
+            .filter(move |&i| {
+                usize::from(self.vlen[i]) == len && self.pos[i] >= min_pos && self.sensitive & (1 << i) == 0
+            })
+            .map(move |i| (self.pos[i], usize::from(self.nlen[i]), self.value(i)))
+    }
+
+    pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64, sensitive: bool) {
         let need = name.len() + value.len();
         if need > MAX_PAIR {
             return;
@@ -137,8 +155,51 @@ impl Table {
         self.nlen[i] = name.len() as u16;
         self.vlen[i] = value.len() as u16;
         self.hits[i] = 0;
+        self.sensitive = (self.sensitive & !(1 << i)) | (u64::from(sensitive) << i);
         self.top += need;
         self.live += need;
+        if !sensitive {
+            self.index_value(i);
+        }
+    }
+
+    #[inline(always)]
+    fn slot(bytes: &[u8]) -> usize {
+        let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        (v.wrapping_mul(0x9E37_79B1) >> (32 - INDEX_BITS)) as usize
+    }
+
+    fn index_value(&mut self, i: usize) {
+        let start = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let end = start + usize::from(self.vlen[i]);
+        for k in start..end.saturating_sub(3) {
+            self.index[Self::slot(&self.arena[k..])] = (k + 1) as u16;
+        }
+    }
+
+    /// The longest run of `text` (≥ 4 bytes) found inside a kept non-sensitive value whose
+    /// copy starts at or after `min_pos`: (length, stream position). `w` is the width of
+    /// the length fields (the value of the pair at `pos` starts at `pos + 2w + name len`).
+    pub(super) fn longest_in_values(&self, text: &[u8], min_pos: u64, w: usize) -> Option<(usize, u64)> {
+        if text.len() < 4 {
+            return None;
+        }
+        let x = usize::from(self.index[Self::slot(text)]).checked_sub(1)?;
+        let len = super::dict::common_prefix(&self.arena[x..self.top.max(x)], text);
+        if len < 4 {
+            return None;
+        }
+        let i = (0..self.used).find(|&i| {
+            let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+            vstart <= x && x < vstart + usize::from(self.vlen[i])
+        })?;
+        if self.sensitive & (1 << i) != 0 {
+            return None;
+        }
+        let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let len = len.min(vstart + usize::from(self.vlen[i]) - x);
+        let pos = self.pos[i] + (2 * w + usize::from(self.nlen[i]) + (x - vstart)) as u64;
+        (len >= 4 && pos >= min_pos).then_some((len, pos))
     }
 
     /// Evicts the entry least likely to be copied again: the oldest, counting each reuse
@@ -165,6 +226,8 @@ impl Table {
         self.nlen[oldest] = self.nlen[last];
         self.vlen[oldest] = self.vlen[last];
         self.hits[oldest] = self.hits[last];
+        let moved = (self.sensitive >> last) & 1;
+        self.sensitive = (self.sensitive & !(1 << oldest)) | (moved << oldest);
         self.used = last;
     }
 
@@ -186,6 +249,12 @@ impl Table {
             top += len;
         }
         self.top = top;
+        self.index = [0; 1 << INDEX_BITS];
+        for &i in order.iter() {
+            if self.sensitive & (1 << i) == 0 {
+                self.index_value(usize::from(i));
+            }
+        }
     }
 }
 
@@ -195,7 +264,7 @@ mod tests {
 
     fn add(t: &mut Table, n: &[u8], v: &[u8], pos: u64) {
         let hn = hash(n, 0);
-        t.insert(hn, hash(v, hn), n, v, pos);
+        t.insert(hn, hash(v, hn), n, v, pos, false);
     }
 
     fn has(t: &Table, n: &[u8], v: &[u8]) -> Option<u64> {
