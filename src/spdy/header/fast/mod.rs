@@ -449,7 +449,7 @@ fn write_tokens(bw: &mut BitWriter<'_>, codes: &Codes, nv: &[u8], seg: &[Token])
 }
 
 /// Literal bytes below which a dynamic code is not even considered.
-const DYNAMIC_MIN_LITERALS: u32 = 24;
+const DYNAMIC_MIN_LITERALS: u32 = 64;
 
 /// Fits a dynamic code to `seg` into `codes` and returns its header when the block it
 /// makes is smaller than the same tokens under the fixed code.
@@ -519,23 +519,38 @@ fn len_bytes(w: usize, n: usize) -> [u8; 4] {
     out
 }
 
-/// Bytes of `a` that a same-distance copy from `b` (same length) would cover: runs of
-/// at least 3 equal bytes.
+/// Bit k set when `a[k] == b[k]`, for the first 64 bytes (SWAR: 8 bytes per step).
+#[inline]
+fn equal_bitmap(a: &[u8], b: &[u8]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let n = a.len().min(b.len()).min(64);
+    let mut m = 0u64;
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8"))
+            ^ u64::from_le_bytes(b[i..i + 8].try_into().expect("8"));
+        let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
+        let equal = !nonzero & HIGH;
+        // gather the 8 high bits into one byte (no two partial products share a bit)
+        m |= ((equal >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << i;
+        i += 8;
+    }
+    while i < n {
+        m |= u64::from(a[i] == b[i]) << i;
+        i += 1;
+    }
+    m
+}
+
+/// About how many bytes of `a` a same-distance copy from `b` (same length) covers: bytes
+/// in runs of at least 3 equal bytes (runs are cut at 64-byte boundaries; used to rank).
 fn aligned_equal(a: &[u8], b: &[u8]) -> usize {
     let mut total = 0;
-    let mut run = 0;
-    for (x, y) in a.iter().zip(b) {
-        if x == y {
-            run += 1;
-        } else {
-            if run >= 3 {
-                total += run;
-            }
-            run = 0;
-        }
-    }
-    if run >= 3 {
-        total += run;
+    for (x, y) in a.chunks(64).zip(b.chunks(64)) {
+        let m = equal_bitmap(x, y);
+        let starts = m & (m >> 1) & (m >> 2);
+        total += (starts | starts << 1 | starts << 2).count_ones() as usize;
     }
     total
 }

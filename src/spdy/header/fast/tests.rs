@@ -229,3 +229,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn equal_bitmap_and_aligned_equal_match_a_byte_by_byte_count() {
+    let a = b"Sat, 03 Nov 2012 13:04:26 GMT/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+    let b = b"Mon, 05 Nov 2012 13:14:26 GMT/abcdefghijklmnopqrstuvwxyzXXX3456789ABCDEFGHIJ";
+    let m = equal_bitmap(a, b);
+    for k in 0..64 {
+        assert_eq!(m >> k & 1 == 1, a[k] == b[k], "byte {k}");
+    }
+    // runs of ≥ 3 equal bytes, counted directly (no run crosses byte 64 here)
+    let mut total = 0;
+    let mut run = 0;
+    for (x, y) in a.iter().zip(b.iter()).chain(std::iter::once((&0u8, &1u8))) {
+        if x == y {
+            run += 1;
+        } else {
+            total += if run >= 3 { run } else { 0 };
+            run = 0;
+        }
+    }
+    assert_eq!(aligned_equal(a, b), total);
+}
