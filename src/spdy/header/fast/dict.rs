@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use crate::spdy::version::Version;
 
 pub(super) const HASH_BITS: u32 = 12;
-const CHAIN: usize = 8;
+const CHAIN: usize = 4;
 
 pub(super) struct DictIndex {
     pub(super) bytes: &'static [u8],

@@ -63,9 +63,12 @@ struct Scratch {
     tokens: Vec<Token>,
     /// Sensitive byte ranges of `nv` (a sensitive value with its length field).
     sens: Vec<(usize, usize)>,
-    /// Per 4-byte hash: (generation, offset in `nv`) of its latest non-sensitive occurrence.
-    head: Vec<(u32, u32)>,
-    gen: u32,
+    /// Per 4-byte hash: generation (high 16 bits) and offset in `nv` (low 16 bits) of its
+    /// latest non-sensitive occurrence in this block.
+    head: Vec<u32>,
+    gen: u16,
+    /// The dynamic code of the block being written, when it has one.
+    dynamic: Box<Codes>,
 }
 
 impl Scratch {
@@ -74,8 +77,9 @@ impl Scratch {
             nv: Vec::with_capacity(4096),
             tokens: Vec::with_capacity(256),
             sens: Vec::with_capacity(8),
-            head: vec![(0, 0); 1 << dict::HASH_BITS],
+            head: vec![0; 1 << dict::HASH_BITS],
             gen: 0,
+            dynamic: Box::new(Codes { lit: [0; 288], lit_len: [0; 288], dist: [0; 30], dist_len: [0; 30] }),
         }
     }
 }
@@ -163,7 +167,7 @@ impl FastEncoder {
     /// Tokenizes `nv[a..b]` (non-sensitive bytes) greedily against the dictionary and the
     /// non-sensitive text of this block so far; `base` is the stream position of `nv[0]`.
     fn generic(&self, s: &mut Scratch, a: usize, b: usize, base: u64) {
-        let Scratch { nv, tokens, sens, head, gen } = s;
+        let Scratch { nv, tokens, sens, head, gen, .. } = s;
         let gen = *gen;
         let mut i = a;
         let mut lit = a;
@@ -171,7 +175,7 @@ impl FastEncoder {
         while i + 4 <= b {
             let h = hash4(&nv[i..]);
             let (mut best_len, mut best_dist) = (0usize, 0u64);
-            let (g, c) = head[h];
+            let (g, c) = ((head[h] >> 16) as u16, head[h] & 0xffff);
             if g == gen && (c as usize) < i {
                 let c = c as usize;
                 // never read into a sensitive range that starts after the candidate
@@ -182,7 +186,9 @@ impl FastEncoder {
                     (best_len, best_dist) = (len, (i - c) as u64);
                 }
             }
-            head[h] = (gen, i as u32);
+            if i <= 0xffff {
+                head[h] = u32::from(gen) << 16 | i as u32;
+            }
             let abs = base + i as u64;
             if let Some((len, at)) = self.table.longest_in_values(&nv[i..b], abs.saturating_sub(WINDOW), self.w) {
                 if len > best_len {
@@ -217,7 +223,7 @@ impl FastEncoder {
         s.sens.clear();
         s.gen = s.gen.wrapping_add(1);
         if s.gen == 0 {
-            s.head.iter_mut().for_each(|e| *e = (0, 0));
+            s.head.iter_mut().for_each(|e| *e = 0);
             s.gen = 1;
         }
 
@@ -364,14 +370,12 @@ impl FastEncoder {
     /// always written with the fixed code, so their size depends on nothing but their own
     /// bytes (a code fitted to the block would let attacker-chosen text shorten the
     /// codes of the secret's characters).
-    fn emit(&self, s: &Scratch, out: &mut Vec<u8>) {
+    fn emit(&self, nv: &[u8], tokens: &[Token], dynamic: &mut Codes, out: &mut Vec<u8>) {
         let fixed = fixed_codes();
-        out.reserve(s.nv.len() + s.nv.len() / 8 + 64);
+        out.reserve(nv.len() + nv.len() / 8 + 64);
         let mut bw = BitWriter::new(out);
-        let mut dynamic = Codes { lit: [0; 288], lit_len: [0; 288], dist: [0; 30], dist_len: [0; 30] };
         // the open block: None, Some(false) fixed, Some(true) dynamic
         let mut open: Option<bool> = None;
-        let tokens = &s.tokens[..];
         let mut i = 0;
         while i < tokens.len() {
             let secret = matches!(tokens[i], Token::Secret { .. });
@@ -380,21 +384,21 @@ impl FastEncoder {
                 j += 1;
             }
             let seg = &tokens[i..j];
-            let header = if secret { None } else { plan_dynamic(&s.nv, seg, &mut dynamic) };
+            let header = if secret { None } else { plan_dynamic(nv, seg, dynamic) };
             match header {
                 Some(h) => {
-                    close(&mut bw, open, fixed, &dynamic);
+                    close(&mut bw, open, fixed, dynamic);
                     h.write(&mut bw);
-                    write_tokens(&mut bw, &dynamic, &s.nv, seg);
+                    write_tokens(&mut bw, dynamic, nv, seg);
                     open = Some(true);
                 }
                 None => {
                     if open != Some(false) {
-                        close(&mut bw, open, fixed, &dynamic);
+                        close(&mut bw, open, fixed, dynamic);
                         bw.put(0b010, 3); // BFINAL 0, BTYPE 01 (fixed Huffman)
                         open = Some(false);
                     }
-                    write_tokens(&mut bw, fixed, &s.nv, seg);
+                    write_tokens(&mut bw, fixed, nv, seg);
                 }
             }
             i = j;
@@ -403,7 +407,7 @@ impl FastEncoder {
             bw.put(0b010, 3);
             open = Some(false);
         }
-        close(&mut bw, open, fixed, &dynamic);
+        close(&mut bw, open, fixed, dynamic);
         // sync flush: an empty stored block, byte aligned (RFC 1951 §3.2.4)
         bw.put(0, 3);
         bw.align();
@@ -449,18 +453,26 @@ fn write_tokens(bw: &mut BitWriter<'_>, codes: &Codes, nv: &[u8], seg: &[Token])
 }
 
 /// Literal bytes below which a dynamic code is not even considered.
-const DYNAMIC_MIN_LITERALS: u32 = 64;
+const DYNAMIC_MIN_LITERALS: u32 = 128;
 
 /// Fits a dynamic code to `seg` into `codes` and returns its header when the block it
 /// makes is smaller than the same tokens under the fixed code.
 fn plan_dynamic(nv: &[u8], seg: &[Token], codes: &mut Codes) -> Option<huffman::Header> {
+    let literals: u32 = seg
+        .iter()
+        .map(|t| match *t {
+            Token::Lit { len, .. } | Token::Secret { len, .. } => len,
+            Token::Copy { .. } => 0,
+        })
+        .sum();
+    if literals < DYNAMIC_MIN_LITERALS {
+        return None;
+    }
     let mut lit = [0u32; 288];
     let mut dist = [0u32; 30];
-    let mut literals = 0;
     for t in seg {
         match *t {
             Token::Lit { start, len } | Token::Secret { start, len } => {
-                literals += len;
                 for &b in &nv[start as usize..(start + len) as usize] {
                     lit[usize::from(b)] += 1;
                 }
@@ -470,9 +482,6 @@ fn plan_dynamic(nv: &[u8], seg: &[Token], codes: &mut Codes) -> Option<huffman::
                 dist[bits::dist_sym(d)] += 1;
             }),
         }
-    }
-    if literals < DYNAMIC_MIN_LITERALS {
-        return None;
     }
     lit[256] = 1;
     huffman::lengths(&lit[..286], 15, &mut codes.lit_len[..286]);
@@ -587,7 +596,8 @@ impl HeaderEncoder for FastEncoder {
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             self.tokenize(block, s);
-            self.emit(s, out);
+            let Scratch { nv, tokens, dynamic, .. } = s;
+            self.emit(nv, tokens, dynamic, out);
         });
     }
 

@@ -11,8 +11,9 @@
 
 /// Number of entries.
 pub(super) const SLOTS: usize = 64;
+const _: () = assert!(SLOTS == 64, "bit masks over the slots are u64");
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 4352;
+pub(super) const ARENA: usize = 4096;
 pub(super) const INDEX_BITS: u32 = 10;
 const MAX_HITS: u8 = 8;
 const HIT_CREDIT: u64 = 8192;
@@ -67,6 +68,82 @@ pub(super) fn hash(bytes: &[u8], seed: u32) -> u32 {
     (h.wrapping_mul(K) >> 32) as u32
 }
 
+/// Bit i set where `a[i] == x`: SSE2 compares 4 lanes at a time (SSE2 is part of the
+/// x86_64 baseline, so no runtime detection is needed); a plain loop elsewhere.
+#[inline]
+fn eq_mask32(a: &[u32; SLOTS], x: u32) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_castsi128_ps, _mm_cmpeq_epi32, _mm_loadu_si128, _mm_movemask_ps, _mm_set1_epi32};
+        let mut m = 0u64;
+        // SAFETY: SSE2 is always present on x86_64; every load reads 16 bytes inside `a`
+        // (4 × u32 at index 4k, k < SLOTS / 4) and loadu has no alignment requirement.
+        unsafe {
+            let needle = _mm_set1_epi32(x as i32);
+            for k in 0..SLOTS / 4 {
+                let v = _mm_loadu_si128(a.as_ptr().add(4 * k).cast());
+                let bits = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, needle)));
+                m |= u64::from(bits as u32) << (4 * k);
+            }
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = 0u64;
+        for (i, &v) in a.iter().enumerate() {
+            m |= u64::from(v == x) << i;
+        }
+        m
+    }
+}
+
+/// Bit i set where `a[i] == x` (SSE2: 16 lanes of u16 per pair of compares).
+#[inline]
+fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16};
+        let mut m = 0u64;
+        // SAFETY: SSE2 is always present on x86_64; each pair of loads reads 32 bytes
+        // (16 × u16 at index 16k, k < SLOTS / 16) inside `a`, unaligned loads allowed.
+        unsafe {
+            let needle = _mm_set1_epi16(x as i16);
+            for k in 0..SLOTS / 16 {
+                let lo = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), needle);
+                let hi = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
+                let bits = _mm_movemask_epi8(_mm_packs_epi16(lo, hi));
+                m |= u64::from(bits as u32 & 0xffff) << (16 * k);
+            }
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = 0u64;
+        for (i, &v) in a.iter().enumerate() {
+            m |= u64::from(v == x) << i;
+        }
+        m
+    }
+}
+
+/// The indices of the set bits of a mask, lowest first.
+struct BitIter(u64);
+
+impl Iterator for BitIter {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let i = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(i)
+    }
+}
+
 impl Table {
     pub(super) fn new() -> Self {
         Table {
@@ -86,6 +163,15 @@ impl Table {
         }
     }
 
+    /// Bit i set for every entry in use.
+    fn live(&self) -> u64 {
+        if self.used == SLOTS {
+            u64::MAX
+        } else {
+            (1u64 << self.used) - 1
+        }
+    }
+
     fn name(&self, i: usize) -> &[u8] {
         let off = usize::from(self.off[i]);
         &self.arena[off..off + usize::from(self.nlen[i])]
@@ -98,8 +184,7 @@ impl Table {
 
     /// The entry holding exactly this pair, if any (its copy may be out of reach).
     pub(super) fn find_pair(&self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
-        (0..self.used)
-            .filter(|&i| self.pair_hash[i] == pair_hash && self.name_hash[i] == name_hash)
+        BitIter(self.live() & eq_mask32(&self.pair_hash, pair_hash) & eq_mask32(&self.name_hash, name_hash))
             .find(|&i| self.name(i) == name && self.value(i) == value)
             .map(|i| Found { index: i, pos: self.pos[i], value: self.value(i) })
     }
@@ -111,8 +196,8 @@ impl Table {
         name: &'a [u8],
         min_pos: u64,
     ) -> impl Iterator<Item = Found<'a>> + 'a {
-        (0..self.used)
-            .filter(move |&i| self.name_hash[i] == name_hash && self.pos[i] >= min_pos && self.name(i) == name)
+        BitIter(self.live() & eq_mask32(&self.name_hash, name_hash))
+            .filter(move |&i| self.pos[i] >= min_pos && self.name(i) == name)
             .map(move |i| Found { index: i, pos: self.pos[i], value: self.value(i) })
     }
 
@@ -126,10 +211,9 @@ impl Table {
     /// Non-sensitive entries whose value has length `len`: (stream position of the pair,
     /// name length, value).
     pub(super) fn same_value_len(&self, len: usize, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
-        (0..self.used)
-            .filter(move |&i| {
-                usize::from(self.vlen[i]) == len && self.pos[i] >= min_pos && self.sensitive & (1 << i) == 0
-            })
+        // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
+        let len = u16::try_from(len).unwrap_or(u16::MAX);
+        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive).filter(move |&i| self.pos[i] >= min_pos)
             .map(move |i| (self.pos[i], usize::from(self.nlen[i]), self.value(i)))
     }
 
@@ -139,7 +223,7 @@ impl Table {
             return;
         }
         while self.used == SLOTS || self.live + need > ARENA {
-            self.evict_oldest();
+            self.evict_oldest(pos);
         }
         if self.top + need > ARENA {
             self.compact();
@@ -172,7 +256,8 @@ impl Table {
     fn index_value(&mut self, i: usize) {
         let start = usize::from(self.off[i]) + usize::from(self.nlen[i]);
         let end = start + usize::from(self.vlen[i]);
-        for k in start..end.saturating_sub(3) {
+        // every other position: a match found one byte late loses one byte of length
+        for k in (start..end.saturating_sub(3)).step_by(2) {
             self.index[Self::slot(&self.arena[k..])] = (k + 1) as u16;
         }
     }
@@ -204,19 +289,20 @@ impl Table {
 
     /// Evicts the entry least likely to be copied again: the oldest, counting each reuse
     /// as `HIT_CREDIT` bytes of youth; copies out of reach go first.
-    fn evict_oldest(&mut self) {
-        let newest = (0..self.used).map(|i| self.pos[i]).max().unwrap_or(0);
-        let Some(oldest) = (0..self.used)
-            .min_by_key(|&i| {
-                if newest - self.pos[i] > super::WINDOW {
-                    0
-                } else {
-                    self.pos[i] + HIT_CREDIT * u64::from(self.hits[i])
-                }
-            })
-        else {
+    fn evict_oldest(&mut self, now: u64) {
+        if self.used == 0 {
             return;
-        };
+        }
+        let horizon = now.saturating_sub(super::WINDOW);
+        let mut oldest = 0;
+        let mut oldest_score = u64::MAX;
+        for i in 0..self.used {
+            let p = self.pos[i];
+            let score = if p < horizon { 0 } else { p + HIT_CREDIT * u64::from(self.hits[i]) };
+            if score < oldest_score {
+                (oldest, oldest_score) = (i, score);
+            }
+        }
         self.live -= usize::from(self.nlen[oldest]) + usize::from(self.vlen[oldest]);
         let last = self.used - 1;
         self.name_hash[oldest] = self.name_hash[last];
