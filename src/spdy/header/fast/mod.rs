@@ -545,9 +545,15 @@ fn equal_bitmap(a: &[u8], b: &[u8]) -> u64 {
         m |= ((equal >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << i;
         i += 8;
     }
-    while i < n {
-        m |= u64::from(a[i] == b[i]) << i;
-        i += 1;
+    if i < n {
+        // the tail: zero-padded copies, bits past `n` masked off
+        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+        x[..n - i].copy_from_slice(&a[i..n]);
+        y[..n - i].copy_from_slice(&b[i..n]);
+        let x = u64::from_le_bytes(x) ^ u64::from_le_bytes(y);
+        let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
+        let tail = ((!nonzero & HIGH) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        m |= (tail & ((1 << (n - i)) - 1)) << i;
     }
     m
 }
