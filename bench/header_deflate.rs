@@ -4,7 +4,10 @@
 //! flate2's fixed default) at levels 1/6/9 × windowBits 11/15, and for our fast encoder.
 //! One criterion iteration = the whole corpus; ns per block = time / 3,384.
 //! zlib is handed pre-serialized name/value bytes; ours serializes inside `encode`.
-//! Before measuring, prints compressed totals and bytes of state per session.
+//! Before measuring, prints compressed totals, bytes of state per session and CPU ns per
+//! block (this thread's on-CPU time from /proc/thread-self/schedstat over several corpus
+//! passes: on a shared, overloaded machine wall-clock samples mostly measure waiting for a
+//! core, CPU time does not).
 
 #[path = "../tests/support_corpus/mod.rs"]
 mod corpus;
@@ -21,6 +24,25 @@ const ZLIB: [(u32, u8); 6] = [(1, 11), (6, 11), (9, 11), (1, 15), (6, 15), (9, 1
 /// plus its ~5.8 KB `deflate_state`.
 fn zlib_state_bytes(window_bits: u8, mem_level: u32) -> usize {
     (1 << (window_bits + 2)) + (1 << (mem_level + 9)) + 5_828
+}
+
+/// Nanoseconds this thread has spent on a CPU (Linux schedstat), if available.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+const CPU_PASSES: u32 = 5;
+
+/// CPU ns per block of `f` (one corpus pass) over `CPU_PASSES` passes.
+fn cpu_ns_per_block(blocks: usize, mut f: impl FnMut()) -> String {
+    f();
+    let Some(start) = thread_cpu_ns() else { return "n/a".into() };
+    for _ in 0..CPU_PASSES {
+        f();
+    }
+    let spent = thread_cpu_ns().unwrap_or(start) - start;
+    format!("{:.0}", spent as f64 / f64::from(CPU_PASSES) / blocks as f64)
 }
 
 fn run_zlib(nv: &[Vec<Vec<u8>>], level: u32, wbits: u8, out: &mut Vec<u8>) -> usize {
@@ -60,19 +82,26 @@ fn header_deflate(c: &mut Criterion) {
 
     let z6 = run_zlib(&nv, 6, 15, &mut out);
     eprintln!("corpus: {blocks} blocks, {raw} B uncompressed");
-    eprintln!("| encoder | bytes | B/block | vs zlib-6/15 | state B/session |");
+    eprintln!("| encoder | bytes | B/block | vs zlib-6/15 | state B/session | CPU ns/block |");
+    eprintln!("|---|---:|---:|---:|---:|---:|");
     for (level, wbits) in ZLIB {
         let total = run_zlib(&nv, level, wbits, &mut out);
+        let cpu = cpu_ns_per_block(blocks, || {
+            black_box(run_zlib(&nv, level, wbits, &mut out));
+        });
         eprintln!(
-            "| zlib-{level} wbits {wbits} memLevel 8 | {total} | {:.1} | {:.3} | {} |",
+            "| zlib-{level} wbits {wbits} memLevel 8 | {total} | {:.1} | {:.3} | {} | {cpu} |",
             total as f64 / blocks as f64,
             total as f64 / z6 as f64,
             zlib_state_bytes(wbits, 8)
         );
     }
     let (total, state) = run_fast(&stories, &mut out);
+    let cpu = cpu_ns_per_block(blocks, || {
+        black_box(run_fast(&stories, &mut out));
+    });
     eprintln!(
-        "| fast | {total} | {:.1} | {:.3} | {state} |",
+        "| fast | {total} | {:.1} | {:.3} | {state} | {cpu} |",
         total as f64 / blocks as f64,
         total as f64 / z6 as f64
     );
