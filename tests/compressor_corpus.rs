@@ -50,6 +50,35 @@ fn zlib_total(version: Version, level: u32, wbits: u8) -> usize {
         .sum()
 }
 
+/// Counts allocations made by the current thread (tests run on several threads).
+struct CountingAlloc;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; the counter is a
+// thread-local Cell (no allocation, no reentrancy into the allocator).
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours, passed through.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: same contract as ours, passed through.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours, passed through.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
 fn fast(version: Version) -> Box<dyn HeaderEncoder> {
     new_encoder(version, &CompressorKind::Fast { sensitive: Vec::new() })
 }
@@ -212,5 +241,34 @@ fn new_encoder_builds_the_fast_encoder_for_every_version() {
             enc.encode(&block, &mut out);
             assert_eq!(inf.inflate(&out), nv_bytes(version, &block), "{version:?}");
         }
+    }
+}
+
+#[test]
+fn encoding_allocates_nothing_per_block_once_warm() {
+    let version = Version::Spdy3;
+    let stories = load();
+    let mut out = Vec::with_capacity(1 << 20);
+    // the counter sees this thread's allocations
+    let before = ALLOCATIONS.with(|c| c.get());
+    drop(std::hint::black_box(vec![0u8; 16]));
+    assert_eq!(ALLOCATIONS.with(|c| c.get()), before + 1);
+    // warm up this thread's scratch buffers on every story
+    for story in &stories {
+        let mut enc = fast(version);
+        for b in &story.blocks {
+            out.clear();
+            enc.encode(b, &mut out);
+        }
+    }
+    for story in &stories {
+        let mut enc = fast(version);
+        let before = ALLOCATIONS.with(|c| c.get());
+        for b in &story.blocks {
+            out.clear();
+            enc.encode(b, &mut out);
+        }
+        let made = ALLOCATIONS.with(|c| c.get()) - before;
+        assert_eq!(made, 0, "{}: {made} allocations while encoding", story.name);
     }
 }
