@@ -297,7 +297,7 @@ impl FastEncoder {
                     None => 0,
                 };
                 let vpos = base + vstart as u64;
-                for (epos, enlen, evalue) in self.table.same_value_len(value.len(), min_pos) {
+                for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
                     let evpos = epos + (2 * w + enlen) as u64;
                     if vpos - evpos > WINDOW {
                         continue;
@@ -546,14 +546,19 @@ fn equal_bitmap(a: &[u8], b: &[u8]) -> u64 {
         i += 8;
     }
     if i < n {
-        // the tail: zero-padded copies, bits past `n` masked off
-        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
-        x[..n - i].copy_from_slice(&a[i..n]);
-        y[..n - i].copy_from_slice(&b[i..n]);
-        let x = u64::from_le_bytes(x) ^ u64::from_le_bytes(y);
-        let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
-        let tail = ((!nonzero & HIGH) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        m |= (tail & ((1 << (n - i)) - 1)) << i;
+        if n >= 8 {
+            // the tail: the last 8 bytes (overlapping what is done), shifted into place
+            let x = u64::from_le_bytes(a[n - 8..n].try_into().expect("8"))
+                ^ u64::from_le_bytes(b[n - 8..n].try_into().expect("8"));
+            let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
+            let last8 = ((!nonzero & HIGH) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+            m |= (last8 >> (8 - (n - i))) << i;
+        } else {
+            while i < n {
+                m |= u64::from(a[i] == b[i]) << i;
+                i += 1;
+            }
+        }
     }
     m
 }

@@ -208,12 +208,12 @@ impl Table {
     }
 
     /// Adds a pair just emitted at `pos` (too long pairs are not kept).
-    /// Non-sensitive entries whose value has length `len`: (stream position of the pair,
-    /// name length, value).
-    pub(super) fn same_value_len(&self, len: usize, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
+    /// Non-sensitive entries whose value has length `len` and whose name hash is not
+    /// `other_than`: (stream position of the pair, name length, value).
+    pub(super) fn same_value_len(&self, len: usize, other_than: u32, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
         // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
         let len = u16::try_from(len).unwrap_or(u16::MAX);
-        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive).filter(move |&i| self.pos[i] >= min_pos)
+        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask32(&self.name_hash, other_than)).filter(move |&i| self.pos[i] >= min_pos)
             .map(move |i| (self.pos[i], usize::from(self.nlen[i]), self.value(i)))
     }
 

@@ -250,4 +250,9 @@ fn equal_bitmap_and_aligned_equal_match_a_byte_by_byte_count() {
         }
     }
     assert_eq!(aligned_equal(a, b), total);
+    for n in 0..=64 {
+        let m = equal_bitmap(&a[..n], &b[..n]);
+        let want = (0..n).fold(0u64, |m, k| m | u64::from(a[k] == b[k]) << k);
+        assert_eq!(m, want, "length {n}");
+    }
 }
