@@ -577,7 +577,6 @@ fn window_crossing_requests() -> Vec<Request> {
 /// A spdy/3 node client never sends WINDOW_UPDATE(0): our 3.1 server with
 /// `detect_spdy3` must notice and stop waiting for session-window credit.
 #[test]
-#[ignore = "session bug (nodeinterop report): detect_spdy3 waits for stream WINDOW_UPDATEs that a SPDY/3 peer with a 1 MiB stream window never sends while 64 KiB are in flight"]
 fn our_spdy31_server_detects_a_spdy3_node_client() {
     let config = SessionConfig { detect_spdy3: true, ..SessionConfig::default() };
     node_client_against_our_server_as(Version::Spdy31, Version::Spdy3, config, &window_crossing_requests(), 0);
@@ -592,7 +591,6 @@ fn our_spdy31_server_with_detection_still_serves_a_spdy31_node_client() {
 
 /// The client side of the same: our 3.1 client uploading to a spdy/3 node server.
 #[test]
-#[ignore = "session bug (nodeinterop report): detect_spdy3 waits for stream WINDOW_UPDATEs that a SPDY/3 peer with a 1 MiB stream window never sends while 64 KiB are in flight"]
 fn our_spdy31_client_detects_a_spdy3_node_server() {
     let config = SessionConfig { detect_spdy3: true, ..SessionConfig::default() };
     our_client_against_node_server_as(Version::Spdy31, Version::Spdy3, config, &window_crossing_requests());

@@ -284,6 +284,12 @@ struct Detect {
     active: bool,
     /// Stream credit granted since our session send window ran out.
     granted_while_blocked: u64,
+    /// The PING sent when our session send window ran out with data waiting. A 3.1 peer
+    /// that has read the data it was sent grants session credit before that PING comes
+    /// back; a SPDY/3 peer with large stream windows never grants anything (it waits for
+    /// half its stream window), so the returning PING is what tells it apart without a
+    /// stall.
+    probe: Option<u32>,
 }
 
 struct Inner {
@@ -384,7 +390,7 @@ impl Session {
             session_send: session_flow.then(|| SendWindow::new(INITIAL_SESSION_WINDOW)),
             session_recv: session_flow.then(|| RecvWindow::new(INITIAL_SESSION_WINDOW)),
             peer_sent_session_update: false,
-            detect: Detect { active: session_flow && config.detect_spdy3, granted_while_blocked: 0 },
+            detect: Detect { active: session_flow && config.detect_spdy3, granted_while_blocked: 0, probe: None },
             pings: Pings::new(role),
             settings_rate,
             no_progress,
@@ -917,6 +923,17 @@ impl Inner {
             }
             // C101: our PING came back.
             PingAction::Ack { rtt } => {
+                if self.detect.probe == Some(ping.id) {
+                    // detect_spdy3: a full round trip after our session window ran out and
+                    // still no stream-0 WINDOW_UPDATE: a SPDY/3 peer (see `Detect::probe`).
+                    self.detect.probe = None;
+                    if self.detect.active && self.session_send.as_ref().is_some_and(|w| w.value() <= 0) {
+                        self.detect.active = false;
+                        self.session_send = None;
+                        self.session_opened();
+                    }
+                    return Ok(());
+                }
                 self.events.push_back(Event::PingAck { id: ping.id, rtt });
                 Ok(())
             }
@@ -1373,6 +1390,10 @@ impl Inner {
             if let Some(data) = self.next_data() {
                 return Some(data);
             }
+            if !had_control && !self.ctrl.is_empty() {
+                // next_data queued a control frame (the detect_spdy3 probe): send it now.
+                return self.poll_transmit(out, now);
+            }
         }
         had_control.then_some(Transmit::Control)
     }
@@ -1398,6 +1419,11 @@ impl Inner {
                 // The stream has window; the session has not.
                 if !self.session_blocked.contains(&id) {
                     self.session_blocked.push(id);
+                }
+                if self.detect.active && self.detect.probe.is_none() && session.is_some_and(|w| w <= 0) {
+                    let probe = self.pings.next_id(self.now);
+                    self.detect.probe = Some(probe);
+                    self.queue_frame(&Frame::Ping(Ping { id: probe }));
                 }
                 continue;
             }
