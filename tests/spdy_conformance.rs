@@ -1,0 +1,3 @@
+//! CONFORMANCE.md, rule by rule, against a server-role `Session` driven with raw frames.
+mod support;
+use support::*;
