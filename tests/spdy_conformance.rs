@@ -105,3 +105,473 @@ fn toolkit_deflate_modes_all_inflate_with_stock_zlib() {
         }
     }
 }
+
+// ===================================================================== A1. Connection start
+
+// C2 (CHOSEN): "connection established → server's first frame is SETTINGS containing
+// MAX_CONCURRENT_STREAMS (configurable; default as in §C …) and INITIAL_WINDOW_SIZE
+// (≥ 65 536); no persistence flags".
+#[test]
+fn first_frame_is_settings_with_concurrency_and_initial_window_c2() {
+    for v in [V2, V3, V31] {
+        let h = Harness::new(v);
+        let Some(Rx::Settings { flags, entries }) = h.initial.first() else {
+            panic!("{v}: first frame is not SETTINGS: {:?}", h.initial);
+        };
+        assert_eq!(*flags, 0, "{v}");
+        assert!(entries.iter().all(|e| e.0 == 0), "{v}: persistence flags in {entries:?}");
+        assert!(entries.contains(&(0, SETTINGS_MAX_CONCURRENT_STREAMS, 256)), "{v}: {entries:?}");
+        if v != V2 {
+            let iws = entries.iter().find(|e| e.1 == SETTINGS_INITIAL_WINDOW_SIZE).expect("INITIAL_WINDOW_SIZE");
+            assert!(iws.2 >= 65_536, "{v}: {entries:?}");
+            assert_eq!(iws.2, SessionConfig::default().initial_window_size);
+        }
+    }
+}
+
+// C2: the advertised values are the configured ones.
+#[test]
+fn first_settings_carry_the_configured_values_c2() {
+    let config = SessionConfig { max_concurrent_streams: 100, initial_window_size: 200_000, ..SessionConfig::default() };
+    let h = Harness::with_config(V31, config);
+    let Some(Rx::Settings { entries, .. }) = h.initial.first() else { panic!("{:?}", h.initial) };
+    assert!(entries.contains(&(0, SETTINGS_MAX_CONCURRENT_STREAMS, 100)), "{entries:?}");
+    assert!(entries.contains(&(0, SETTINGS_INITIAL_WINDOW_SIZE, 200_000)), "{entries:?}");
+}
+
+// C3 (CHOSEN, 3.1): "server sends WINDOW_UPDATE(stream 0, delta ≥ 1) to raise its receive
+// session window above 65 536".
+#[test]
+fn spdy31_server_raises_its_session_window_at_start_c3() {
+    let h = Harness::new(V31);
+    let wu: Vec<&Rx> = h.initial.iter().filter(|f| matches!(f, Rx::WindowUpdate { id: 0, .. })).collect();
+    assert_eq!(wu.len(), 1, "{:?}", h.initial);
+    let Rx::WindowUpdate { delta, .. } = wu[0] else { unreachable!() };
+    assert!(*delta >= 1);
+    assert!(h.client_send_session > 65_536 && h.client_send_session <= MAX_WINDOW);
+}
+
+// C3 is 3.1-only: a spdy/3 (or spdy/2) session has no session window to raise.
+#[test]
+fn spdy3_and_spdy2_send_no_session_window_update_c3() {
+    for v in [V2, V3] {
+        let h = Harness::new(v);
+        assert!(!h.initial.iter().any(|f| matches!(f, Rx::WindowUpdate { .. })), "{v}: {:?}", h.initial);
+    }
+}
+
+/// The C4 exchange: many frames of every kind, as one byte string.
+fn c4_exchange(v: Version) -> Vec<u8> {
+    let mut h = Harness::new(v);
+    let frames: Vec<Vec<u8>> = vec![
+        h.encode(&settings().entry(0, 4, 100).initial_window(100_000)),
+        h.encode(&h.syn(1).priority(2)),
+        h.encode(&data(1, &b"hello world"[..])),
+        h.encode(&headers(1).header("x-trailer", "t").fin()),
+        h.encode(&ping(1)),
+        h.encode(&h.syn(3).fin()),
+        h.encode(&window_update(0, 100_000)),
+        h.encode(&control(v.wire(), 0xf000, 0, b"skip!")),
+        h.encode(&rst_stream(3, CANCEL)),
+        h.encode(&syn_stream(5).headers(&request_headers(v, "/five")).header("cookie", "a=1").fin()),
+        h.encode(&data(7, &b"nobody"[..])),
+        h.encode(&ping(3)),
+    ];
+    frames.concat()
+}
+
+/// Events with adjacent DATA pieces of one stream merged (one DATA frame may arrive as
+/// several events, C4).
+fn normalized(events: &[Ev]) -> Vec<Ev> {
+    let mut out: Vec<Ev> = Vec::new();
+    for e in events {
+        if let (Some(Ev::Data { id: a, data: d, fin: f }), Ev::Data { id: b, data, fin }) = (out.last_mut(), e) {
+            if a == b && !*f {
+                d.extend_from_slice(data);
+                *f = *fin;
+                continue;
+            }
+        }
+        if matches!(e, Ev::Data { data, fin: false, .. } if data.is_empty()) {
+            continue;
+        }
+        out.push(e.clone());
+    }
+    out
+}
+
+fn c4_run(v: Version, bytes: &[u8], cuts: &[usize]) -> (Vec<Ev>, Vec<Rx>) {
+    let mut h = Harness::new(v);
+    let mut start = 0;
+    for &c in cuts.iter().chain(std::iter::once(&bytes.len())) {
+        h.send_bytes(&bytes[start..c]);
+        start = c;
+    }
+    let rx = h.flush();
+    assert!(h.error.is_none(), "{:?}", h.error);
+    (normalized(&h.events), rx)
+}
+
+// C4 (MUST): "frames arrive split at every byte boundary, or many frames in one read →
+// identical behaviour to whole-frame delivery".
+#[test]
+fn frames_split_at_every_byte_boundary_behave_as_whole_frames_c4() {
+    for v in [V31, V2] {
+        let bytes = c4_exchange(v);
+        let whole = c4_run(v, &bytes, &[]);
+        assert!(whole.0.iter().any(|e| matches!(e, Ev::Data { id: 1, .. })), "{:?}", whole.0);
+        assert!(whole.1.contains(&Rx::Ping { id: 1 }) && whole.1.contains(&Rx::Ping { id: 3 }), "{:?}", whole.1);
+        for k in 1..bytes.len() {
+            assert_eq!(c4_run(v, &bytes, &[k]), whole, "{v}: split at byte {k}");
+        }
+        let every: Vec<usize> = (1..bytes.len()).collect();
+        assert_eq!(c4_run(v, &bytes, &every), whole, "{v}: one byte per recv");
+    }
+}
+
+// C4: frame by frame delivery equals one read holding all frames.
+#[test]
+fn frame_by_frame_delivery_equals_one_read_c4() {
+    let bytes = c4_exchange(V3);
+    let whole = c4_run(V3, &bytes, &[]);
+    let mut cuts = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let len = u32::from_be_bytes([0, bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
+        pos += 8 + len;
+        if pos < bytes.len() {
+            cuts.push(pos);
+        }
+    }
+    assert_eq!(c4_run(V3, &bytes, &cuts), whole);
+}
+
+/// Request headers plus a cookie sized so the stored-block SYN_STREAM payload is `payload`.
+fn c5_syn(v: Version, payload: usize) -> (SynStream, Pairs) {
+    let mut p = request_headers(v, "/big");
+    p.push((b"cookie".to_vec(), Vec::new()));
+    // Stored first block: 2 (zlib header) + 4 (DICTID) + 5 (block head) + nv + 5 (sync flush).
+    let base = nv_block(v, &p).len();
+    let cookie_len = payload - 10 - 16 - base;
+    p.last_mut().unwrap().1 = noise(cookie_len, 5);
+    (syn_stream(1).headers(&p), p)
+}
+
+// C5 (MUST): "SYN_STREAM / HEADERS whose payload is 8 192 bytes (e.g. a large cookie, poorly
+// compressible) → accepted and processed normally".
+#[test]
+fn syn_stream_with_an_8192_byte_payload_is_accepted_c5() {
+    for v in V3X {
+        let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(DeflateMode::Stored { window_bits: 15 }, zlib::dictionary(v)));
+        let (syn, p) = c5_syn(v, 8192);
+        let bytes = h.encode(&syn);
+        assert_eq!(bytes.len(), 8 + 8192);
+        h.send_bytes(&bytes);
+        match h.opened(1) {
+            Some(Ev::Opened { headers, .. }) => assert_eq!(headers, p),
+            other => panic!("{v}: {other:?}, error {:?}", h.error),
+        }
+        h.respond(1, 10);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 10);
+        h.sync_check();
+    }
+}
+
+// C5: the same for a HEADERS frame of 8 192 payload bytes on an open stream.
+#[test]
+fn headers_with_an_8192_byte_payload_is_accepted_c5() {
+    for v in V3X {
+        let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(DeflateMode::Stored { window_bits: 15 }, zlib::dictionary(v)));
+        h.open(1);
+        // Later stored block: 5 (block head) + nv + 5 (sync flush); HEADERS fixed part 4.
+        let cookie = noise(8192 - 4 - 10 - 18, 9);
+        let bytes = h.encode(&headers(1).header("cookie", &cookie));
+        assert_eq!(bytes.len(), 8 + 8192);
+        h.send_bytes(&bytes);
+        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("cookie", &cookie)]), fin: false }), "{:?}", h.events);
+        h.expect_no_error();
+        h.sync_check();
+    }
+}
+
+// ===================================================================== A2. Framing errors
+
+/// A session with stream 1 open, so Last-good-stream-ID is 1 in the GOAWAY.
+fn with_stream_1(v: Version) -> Harness {
+    let mut h = Harness::new(v);
+    h.open(1);
+    h
+}
+
+// C7 (CHOSEN): "RST_STREAM with length ≠ 8 → GOAWAY(1)+close".
+#[test]
+fn rst_stream_with_length_other_than_8_is_a_session_error_c7() {
+    for v in V3X {
+        for len in [0usize, 4, 7, 9, 12] {
+            let mut h = with_stream_1(v);
+            h.send(&control(3, 3, 0, &noise(len, 1)));
+            h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        }
+    }
+}
+
+// C8 (CHOSEN): "PING with length ≠ 4 → GOAWAY(1)+close".
+#[test]
+fn ping_with_length_other_than_4_is_a_session_error_c8() {
+    for v in V3X {
+        for len in [0usize, 3, 5, 8] {
+            let mut h = with_stream_1(v);
+            h.send(&control(3, 6, 0, &vec![0; len]));
+            h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        }
+    }
+}
+
+// C9 (CHOSEN): "GOAWAY with length ≠ 8 → GOAWAY(1)+close".
+#[test]
+fn goaway_with_length_other_than_8_is_a_session_error_c9() {
+    for v in V3X {
+        for len in [0usize, 4, 12] {
+            let mut h = with_stream_1(v);
+            h.send(&control(3, 7, 0, &vec![0; len]));
+            h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        }
+    }
+}
+
+// C10 (CHOSEN): "WINDOW_UPDATE with length ≠ 8 → GOAWAY(1)+close".
+#[test]
+fn window_update_with_length_other_than_8_is_a_session_error_c10() {
+    for v in V3X {
+        for len in [0usize, 4, 12] {
+            let mut h = with_stream_1(v);
+            let mut p = vec![0, 0, 0, 1, 0, 0, 0x10, 0];
+            p.resize(len, 0);
+            h.send(&control(3, 9, 0, &p));
+            h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        }
+    }
+}
+
+// C11 (CHOSEN): "SETTINGS with length < 4, or length ≠ 4 + 8·n (… n = 2^29 must not wrap
+// to 4) → GOAWAY(1)+close".
+#[test]
+fn settings_with_a_length_that_does_not_match_its_count_is_a_session_error_c11() {
+    let cases: Vec<Vec<u8>> = vec![
+        vec![],                                           // length 0
+        vec![0, 0],                                       // length 2 < 4
+        vec![0, 0, 0, 1],                                 // n = 1, no entry
+        vec![0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0],         // n = 0, one entry
+        vec![0, 0, 0, 1, 0, 0, 0, 7, 0, 1, 0, 0, 0, 0],   // n = 1, 10 bytes
+        vec![0x20, 0, 0, 0],                              // n = 2^29: 4 + 8n wraps to 4 in u32
+        vec![0x20, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0],      // n = 2^29 + one entry (wraps to 12)
+        vec![0xff, 0xff, 0xff, 0xff],                     // n = 2^32 − 1
+    ];
+    for v in [V3, V31, V2] {
+        for p in &cases {
+            let mut h = with_stream_1(v);
+            h.send(&control(v.wire(), 4, 0, p));
+            h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        }
+    }
+}
+
+// C12 (CHOSEN): "SYN_STREAM with length < 10, or SYN_REPLY / HEADERS with length < 4 (fixed
+// part truncated) → GOAWAY(1)+close".
+#[test]
+fn truncated_fixed_parts_are_session_errors_c12() {
+    for v in V3X {
+        for len in [0usize, 4, 9] {
+            let mut h = with_stream_1(v);
+            let mut p = vec![0, 0, 0, 3, 0, 0, 0, 0, 0, 0];
+            p.truncate(len);
+            h.send(&control(3, 1, 0, &p));
+            h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        }
+        for ty in [2u16, 8] {
+            for len in [0usize, 2, 3] {
+                let mut h = with_stream_1(v);
+                h.send(&control(3, ty, 0, &[0, 0, 0, 1][..len]));
+                h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+            }
+        }
+    }
+}
+
+// C12a (CHOSEN): "SYN_STREAM with length exactly 10, or SYN_REPLY / HEADERS with length
+// exactly 4 (empty compressed block) → RST(id, PROTOCOL_ERROR) as in C44 (zlib state
+// untouched); session continues (sync check)". Sent before any other block, the sync check's
+// SYN_STREAM then carries the first zlib header: it only decodes if nothing was inflated.
+#[test]
+fn syn_stream_with_an_empty_block_is_reset_and_zlib_is_untouched_c12a() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.send(&syn_stream(1).compressed(Vec::new()));
+        h.expect_rst(1, PROTOCOL_ERROR);
+        assert!(h.opened(1).is_none());
+        h.sync_check();
+    }
+}
+
+#[test]
+fn headers_and_syn_reply_with_an_empty_block_are_reset_c12a() {
+    for v in V3X {
+        for ty in ["headers", "syn_reply"] {
+            let mut h = Harness::new(v);
+            h.open(1);
+            let f = if ty == "headers" { headers(1) } else { syn_reply(1) };
+            h.send(&f.compressed(Vec::new()));
+            h.expect_rst(1, PROTOCOL_ERROR);
+            h.sync_check();
+        }
+    }
+}
+
+// C13 (CHOSEN): "unknown control frame type (e.g. 11, 0xf000, 0) → payload skipped, frame
+// ignored, session continues (next PING answered)".
+#[test]
+fn unknown_control_frame_types_are_skipped_c13() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        for ty in [11u16, 0xf000, 0, 0x7fff, 0xffff] {
+            h.send(&control(v.wire(), ty, 0xff, &noise(37, u32::from(ty))));
+            h.expect_silence();
+        }
+        // a large one, split over several reads
+        let big = control(v.wire(), 0x1234, 0, &noise(70_000, 3));
+        for chunk in big.chunks(10_000) {
+            h.send_bytes(chunk);
+        }
+        h.expect_alive();
+        h.sync_check();
+    }
+}
+
+// C14 (CHOSEN): "NOOP (type 5, length 0) on a SPDY/3 session → ignored like any unknown type".
+#[test]
+fn noop_on_a_spdy3_session_is_ignored_c14() {
+    for v in V3X {
+        let mut h = with_stream_1(v);
+        h.send(&noop());
+        h.send(&control(3, 5, 0, b"xyz"));
+        h.expect_silence();
+        h.expect_alive();
+    }
+}
+
+// C15 (CHOSEN): "non-zero flags on RST_STREAM / PING / GOAWAY / WINDOW_UPDATE, or undefined
+// flag bits on other frames → flags ignored, frame processed normally".
+#[test]
+fn unexpected_flags_are_ignored_c15() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        // SYN_STREAM with undefined bits (not FIN, not UNIDIRECTIONAL) → opened, not half-closed
+        h.send(&h.syn(1).flags(0xfc));
+        assert!(matches!(h.opened(1), Some(Ev::Opened { fin: false, .. })), "{:?}", h.events);
+        // SYN_STREAM with FIN plus undefined bits → opened, half-closed
+        h.send(&h.syn(3).flags(0xf5));
+        assert!(matches!(h.opened(3), Some(Ev::Opened { fin: true, .. })), "{:?}", h.events);
+        // DATA with undefined bits (not FIN) → delivered, stream stays open
+        h.send(&data(1, &b"abc"[..]).flags(0xfc));
+        assert_eq!(h.received(1), (b"abc".to_vec(), false));
+        // HEADERS with undefined bits
+        h.send(&headers(1).header("x-a", "b").flags(0xf0));
+        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-a", "b")]), fin: false }), "{:?}", h.events);
+        // PING with flags → answered
+        h.send(&ping(5).flags(0xff));
+        let rx = h.expect_no_error();
+        assert!(rx.contains(&Rx::Ping { id: 5 }), "{rx:?}");
+        // WINDOW_UPDATE with flags → applied: stream 3 (65 536 window) gets 1 000 more
+        h.respond(3, 70_000);
+        let rx = h.flush();
+        assert_eq!(data_len(&rx, 3), 65_536);
+        h.send(&window_update(3, 1000).flags(0xff));
+        if v == V31 {
+            h.send(&window_update(0, 1000).flags(0x80));
+        }
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 3), 1000, "{rx:?}");
+        // RST_STREAM with flags → stream closed
+        let mark = h.events.len();
+        h.send(&rst_stream(1, CANCEL).flags(0xff));
+        assert!(since(&h, mark).contains(&Ev::Reset { id: 1, status: CANCEL, by_peer: true }), "{:?}", since(&h, mark));
+        h.expect_silence();
+        // GOAWAY with flags → processed
+        let mark = h.events.len();
+        h.send(&goaway(0, 0).flags(0xff));
+        assert!(since(&h, mark).iter().any(|e| matches!(e, Ev::GoAway { .. })), "{:?}", since(&h, mark));
+        assert!(h.error.is_none());
+    }
+}
+
+// C16 (CHOSEN): "SYN_STREAM with version field 2 on a spdy/3.x session → inflate;
+// RST(id, UNSUPPORTED_VERSION); if the inflate fails → GOAWAY(1)+close".
+#[test]
+fn syn_stream_with_version_2_on_a_spdy3_session_is_refused_as_unsupported_c16() {
+    for v in V3X {
+        let mut h = with_stream_1(v);
+        h.send(&h.syn(3).version(2));
+        h.expect_rst(3, UNSUPPORTED_VERSION);
+        assert!(h.opened(3).is_none());
+        h.sync_check();
+    }
+}
+
+#[test]
+fn syn_stream_with_version_2_and_a_corrupt_block_is_a_session_error_c16() {
+    for v in V3X {
+        let mut h = with_stream_1(v);
+        h.send(&syn_stream(3).version(2).compressed(vec![0xff; 20]));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C17 (CHOSEN): "any other control frame with version ≠ 3 → ignored".
+#[test]
+fn other_control_frames_with_a_foreign_version_are_ignored_c17() {
+    for v in V3X {
+        let mut h = with_stream_1(v);
+        h.send(&ping(7).version(2));
+        h.send(&ping(9).version(4));
+        h.send(&rst_stream(1, CANCEL).version(2));
+        h.send(&settings().initial_window(1).version(2));
+        h.send(&window_update(1, 0).version(1));
+        h.send(&goaway(0, 0).version(2));
+        h.expect_silence();
+        assert!(!h.events.iter().any(|e| matches!(e, Ev::Reset { .. } | Ev::GoAway { .. })), "{:?}", h.events);
+        // the SETTINGS was not applied: stream 1 still has a 65 536 window
+        h.respond(1, 70_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 65_536);
+        // a HEADERS with version 2 is ignored, but its block is inflated (§5.6 sync rule)
+        let mark = h.events.len();
+        h.send(&headers(1).version(2).header("x-ignored", "1"));
+        assert!(since(&h, mark).is_empty(), "{:?}", since(&h, mark));
+        h.expect_silence();
+        h.sync_check();
+    }
+}
+
+// C18 (CHOSEN, 3.1): "CREDENTIAL frame (type 10) → ignored (session continues)".
+#[test]
+fn credential_frame_is_ignored_on_spdy31_c18() {
+    let mut h = with_stream_1(V31);
+    let mut p = vec![0, 1, 0, 0, 0, 4, 1, 2, 3, 4, 0, 0, 0, 3];
+    p.extend_from_slice(b"DER");
+    h.send(&control(3, 10, 0, &p));
+    h.expect_silence();
+    h.expect_alive();
+    h.sync_check();
+}
+
+// C19 (CHOSEN, 3): "CREDENTIAL frame → ignored (the gateway does not implement
+// client-certificate vectors)".
+#[test]
+fn credential_frame_is_ignored_on_spdy3_c19() {
+    let mut h = with_stream_1(V3);
+    h.send(&control(3, 10, 0, &[0, 1, 0, 0, 0, 2, 9, 9]));
+    h.expect_silence();
+    h.expect_alive();
+    h.sync_check();
+}
