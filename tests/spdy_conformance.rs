@@ -575,3 +575,687 @@ fn credential_frame_is_ignored_on_spdy3_c19() {
     h.expect_alive();
     h.sync_check();
 }
+
+// ===================================================================== A3. SYN_STREAM
+
+// C20 (MUST): "valid SYN_STREAM, odd ID greater than every previous client ID → stream
+// opened; answered by exactly one SYN_REPLY". (A second SYN_REPLY would be flagged by the
+// harness on every test.)
+#[test]
+fn valid_syn_stream_opens_a_stream_answered_by_one_syn_reply_c20() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        for (i, id) in [1u32, 3, 9, 11].into_iter().enumerate() {
+            let p = request_headers(v, &format!("/{i}"));
+            h.send(&syn_stream(id).headers(&p).priority(1).fin());
+            match h.opened(id) {
+                Some(Ev::Opened { headers, fin, assoc, priority, .. }) => {
+                    assert_eq!(headers, p);
+                    assert!(fin);
+                    assert_eq!(assoc, None);
+                    assert_eq!(priority, 1);
+                }
+                other => panic!("{v}: {other:?}"),
+            }
+            h.respond(id, 5);
+            let rx = h.expect_no_error();
+            let replies: Vec<&Rx> = rx.iter().filter(|f| matches!(f, Rx::SynReply { .. })).collect();
+            assert_eq!(replies.len(), 1, "{rx:?}");
+            assert!(matches!(replies[0], Rx::SynReply { id: i, headers, .. } if *i == id && *headers == response_headers(v)));
+            assert!(h.reply(id, true).is_err(), "a second send_reply was accepted");
+        }
+    }
+}
+
+// C21 (CHOSEN): "SYN_STREAM with stream ID 0 → GOAWAY(1)+close".
+#[test]
+fn syn_stream_with_id_0_is_a_session_error_c21() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.send(&h.syn(0));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 0);
+        let mut h = with_stream_1(v);
+        h.send(&h.syn(0));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C22 (CHOSEN): "SYN_STREAM with an even stream ID from the client → GOAWAY(1)+close".
+#[test]
+fn syn_stream_with_an_even_id_is_a_session_error_c22() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&h.syn(4));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C23 (MUST): "SYN_STREAM whose ID is lower than a previously received client ID →
+// GOAWAY(1)+close".
+#[test]
+fn syn_stream_with_a_lower_id_is_a_session_error_c23() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open(5);
+        h.send(&h.syn(3));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 5);
+    }
+}
+
+// C24 (MUST): "second SYN_STREAM with the same ID as the last one received → inflate;
+// RST(id, PROTOCOL_ERROR)".
+#[test]
+fn second_syn_stream_with_the_same_id_is_reset_c24() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&h.syn(1).header("x-second", "1"));
+        h.expect_rst(1, PROTOCOL_ERROR);
+        h.sync_check();
+    }
+}
+
+// C25 (CHOSEN): "client SYN_STREAM with Associated-To-Stream-ID ≠ 0 → inflate;
+// RST(id, PROTOCOL_ERROR)".
+#[test]
+fn client_syn_stream_with_an_associated_stream_is_reset_c25() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&h.syn(3).assoc(1));
+        h.expect_rst(3, PROTOCOL_ERROR);
+        assert!(h.opened(3).is_none());
+        h.sync_check();
+    }
+}
+
+// C26 (CHOSEN): "client SYN_STREAM with FLAG_UNIDIRECTIONAL → inflate; RST(id, PROTOCOL_ERROR)".
+#[test]
+fn client_syn_stream_with_flag_unidirectional_is_reset_c26() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.send(&h.syn(1).unidirectional());
+        h.expect_rst(1, PROTOCOL_ERROR);
+        assert!(h.opened(1).is_none());
+        h.sync_check();
+    }
+}
+
+// C27 (CHOSEN): "new SYN_STREAM while the client already has MAX_CONCURRENT_STREAMS (as
+// advertised by the server) streams not fully closed → inflate; RST(id, REFUSED_STREAM);
+// the ID still counts as 'received' for C23".
+#[test]
+fn syn_stream_over_the_concurrency_limit_is_refused_c27() {
+    for v in [V3, V31, V2] {
+        let config = SessionConfig { max_concurrent_streams: 2, ..SessionConfig::default() };
+        let mut h = Harness::with_config(v, config);
+        h.open_fin(1);
+        h.open(3);
+        h.send(&h.syn(5).header("x-refused", "yes"));
+        h.expect_rst(5, REFUSED_STREAM);
+        assert!(h.opened(5).is_none());
+        // the refused block was inflated: a later block that refers back to it decodes
+        h.respond(1, 0); // stream 1 now fully closed: one slot free
+        h.flush();
+        h.sync_check();
+        // 5 counts as received: 3 is now lower than a received id; last-good skips refused 5
+        let mut h = Harness::with_config(v, SessionConfig { max_concurrent_streams: 2, ..SessionConfig::default() });
+        h.open(1);
+        h.open(3);
+        h.send(&h.syn(5));
+        h.expect_rst(5, REFUSED_STREAM);
+        h.send(&h.syn(3));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 3);
+    }
+}
+
+// C27: a stream stops counting once fully closed (both FINs); the slot is reused.
+#[test]
+fn a_fully_closed_stream_frees_its_concurrency_slot_c27() {
+    let mut h = Harness::with_config(V31, SessionConfig { max_concurrent_streams: 1, ..SessionConfig::default() });
+    for id in [1u32, 3, 5] {
+        h.open_fin(id);
+        h.respond(id, 10);
+        let rx = h.expect_no_error();
+        assert!(has_fin(&rx, id));
+        assert!(h.events.contains(&Ev::Closed { id }), "{:?}", h.events);
+    }
+    h.open(7);
+    h.send(&h.syn(9));
+    h.expect_rst(9, REFUSED_STREAM);
+}
+
+// C28 (MUST): "SYN_STREAM after the server has sent GOAWAY → inflate; no reply at all
+// (ignored); existing streams continue".
+#[test]
+fn syn_stream_after_the_server_goaway_is_ignored_c28() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.goaway(GOAWAY_OK);
+        let rx = h.flush();
+        assert_eq!(rx, [Rx::GoAway { last_good: 1, status: (v != V2).then_some(0) }]);
+        h.send(&h.syn(3).header("x-late", "ignored"));
+        h.expect_silence();
+        assert!(h.opened(3).is_none());
+        // stream 1 continues, and the ignored block was inflated: HEADERS refer back to it
+        h.send(&headers(1).header("x-late", "ignored"));
+        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-late", "ignored")]), fin: false }), "{:?}", h.events);
+        h.respond(1, 1000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 1000);
+        assert!(has_fin(&rx, 1));
+    }
+}
+
+// C29 (CHOSEN): "client SYN_STREAM after the client itself sent GOAWAY → inflate;
+// RST(id, REFUSED_STREAM)".
+#[test]
+fn syn_stream_after_the_client_goaway_is_refused_c29() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&goaway(0, 0));
+        h.send(&h.syn(3).header("x-late", "refused"));
+        h.expect_rst(3, REFUSED_STREAM);
+        assert!(h.opened(3).is_none());
+        h.send(&headers(1).header("x-late", "refused"));
+        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-late", "refused")]), fin: false }), "{:?}", h.events);
+    }
+}
+
+// C30 (MUST): "SYN_STREAM with FLAG_FIN → stream is half-closed (remote); a normal response
+// is produced".
+#[test]
+fn syn_stream_with_fin_half_closes_and_gets_a_normal_response_c30() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.respond(1, 20_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 20_000);
+        assert!(has_fin(&rx, 1));
+        assert!(h.events.contains(&Ev::Closed { id: 1 }), "{:?}", h.events);
+        assert_eq!(h.s.open_streams(), 0);
+    }
+}
+
+// C31 (CHOSEN): "slot byte ≠ 0 (3.1) or unused priority bits set → ignored; priority = top
+// 3 bits". E10: SPDY/2 priority is the top 2 bits of byte 8; byte 9 unused.
+#[test]
+fn slot_and_unused_priority_bits_are_ignored_c31_e10() {
+    for (v, byte, slot, want) in [(V31, 0x7f, 0xff, 3), (V3, 0xbf, 0x00, 5), (V31, 0x1f, 0x01, 0), (V2, 0xff, 0xff, 3), (V2, 0x7f, 0x80, 1)] {
+        let mut h = Harness::new(v);
+        h.send(&h.syn(1).pri_byte(byte).slot(slot));
+        match h.opened(1) {
+            Some(Ev::Opened { priority, .. }) => assert_eq!(priority, want, "{v} byte {byte:#x}"),
+            other => panic!("{v}: {other:?} {:?}", h.error),
+        }
+    }
+}
+
+// C32 (SHOULD): "several streams with different priorities waiting for output → lower
+// numeric priority served first (best effort)".
+#[test]
+fn higher_priority_streams_are_served_first_c32() {
+    for v in [V31, V2] {
+        let mut h = Harness::new(v);
+        let prios: [(u32, u8); 4] = if v == V2 { [(1, 3), (3, 0), (5, 2), (7, 1)] } else { [(1, 7), (3, 0), (5, 3), (7, 1)] };
+        for (id, p) in prios {
+            h.send(&h.syn(id).priority(p).fin());
+        }
+        if v == V31 {
+            h.send(&window_update(0, 1 << 20));
+        }
+        for (id, _) in prios {
+            h.respond(id, 40_000);
+        }
+        let rx = h.expect_no_error();
+        let order: Vec<u8> = rx
+            .iter()
+            .filter_map(|f| match f {
+                Rx::Data { id, .. } => prios.iter().find(|p| p.0 == *id).map(|p| p.1),
+                _ => None,
+            })
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] <= w[1]), "{v}: DATA priorities in send order {order:?}");
+    }
+}
+
+// ===================================================================== A4. Header blocks
+
+// C33 (MUST): "first header block of the session carries a DICTID other than 0xe3c6a7c2 →
+// GOAWAY(1)+close". E2: on SPDY/2 the DICTID is 0xdfa251b2 (907-byte dictionary).
+#[test]
+fn first_block_with_a_foreign_dictionary_is_a_session_error_c33_e2() {
+    for (v, foreign) in [(V3, zlib::SPDY2_DICT), (V31, zlib::SPDY2_DICT), (V2, zlib::SPDY3_DICT), (V3, &zlib::SPDY3_DICT[..1422])] {
+        let d = Deflater::with_mode(DeflateMode::Zlib { level: 6, window_bits: 15 }, foreign);
+        let mut h = Harness::with_client(v, SessionConfig::default(), d);
+        h.send(&h.syn(1));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 0);
+    }
+}
+
+// E2: a SPDY/2 session decodes blocks made with the 907-byte dictionary and 16-bit lengths.
+#[test]
+fn spdy2_blocks_use_the_907_byte_dictionary_and_16_bit_lengths_e2() {
+    let mut h = Harness::new(V2);
+    let hdrs = request_headers(V2, "/index.html");
+    let bytes = h.encode(&syn_stream(1).headers(&hdrs).fin());
+    assert_eq!(&bytes[18 + 2..18 + 6], &0xdfa2_51b2u32.to_be_bytes());
+    h.send_bytes(&bytes);
+    assert!(matches!(h.opened(1), Some(Ev::Opened { headers, .. }) if headers == hdrs));
+    h.respond(1, 3);
+    let rx = h.expect_no_error();
+    assert!(rx.iter().any(|f| matches!(f, Rx::SynReply { id: 1, headers, .. } if *headers == response_headers(V2))), "{rx:?}");
+}
+
+// C33a (CHOSEN): "first header block compressed without a preset dictionary (FDICT = 0) →
+// decoded and served normally".
+#[test]
+fn first_block_without_a_preset_dictionary_is_decoded_c33a() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(DeflateMode::ZlibNoDictionary { level: 6 }, &[]));
+        for id in [1u32, 3, 5] {
+            let p = request_headers(v, &format!("/nodict/{id}"));
+            h.send(&syn_stream(id).headers(&p).fin());
+            assert!(matches!(h.opened(id), Some(Ev::Opened { headers, .. }) if headers == p), "{v}: {:?} {:?}", h.events, h.error);
+        }
+        h.expect_no_error();
+    }
+}
+
+// C34 (MUST): "compressed block corrupt (zlib data error / zlib stream ended / dictionary
+// demanded again) → GOAWAY(1)+close".
+#[test]
+fn corrupt_compressed_blocks_are_session_errors_c34() {
+    for v in [V3, V31, V2] {
+        // bad zlib header (CM = 7) in the first block
+        let mut h = with_stream_1(v);
+        let mut h2 = Harness::new(v);
+        h2.send(&h2.syn(1).compressed(vec![0x77, 0x01, 0, 0, 0, 0, 0, 0, 0xff, 0xff]));
+        h2.expect_goaway(GOAWAY_PROTOCOL_ERROR, 0);
+        // invalid block type (BTYPE 11) after a good first block
+        h.send(&headers(1).compressed(vec![0x07, 0x00, 0x00, 0xff, 0xff]));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        // a stored block whose NLEN does not match LEN
+        let mut h = with_stream_1(v);
+        h.send(&headers(1).compressed(vec![0x00, 0x05, 0x00, 0x00, 0x00, 1, 2, 3, 4, 5]));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C34: "zlib stream ended": the client finished its zlib stream; the next block cannot be
+// inflated. (Whether the finishing block itself is already the error is left open, so
+// Last-good may be 0 or 1.)
+#[test]
+fn a_block_after_the_zlib_stream_ended_is_a_session_error_c34() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let nv = nv_block(v, &request_headers(v, "/"));
+        let z = h.client.deflater.finishing_block(&nv);
+        h.send(&syn_stream(1).compressed(z));
+        let nv = nv_block(v, &request_headers(v, "/again"));
+        let z = {
+            let mut d = Deflater::new(v);
+            let mut first = d.block(&nv);
+            first.drain(..6); // a block without a zlib header, as if the stream continued
+            first
+        };
+        h.send(&syn_stream(3).compressed(z));
+        let rx = h.flush();
+        let err = h.error.expect("expected a session error");
+        assert_eq!(err.status.0, GOAWAY_PROTOCOL_ERROR);
+        let goaways: Vec<&Rx> = rx.iter().filter(|f| matches!(f, Rx::GoAway { .. })).collect();
+        assert_eq!(goaways.len(), 1, "{rx:?}");
+        assert!(matches!(rx.last(), Some(Rx::GoAway { last_good: 0 | 1, .. })), "{rx:?}");
+        h.expect_closed();
+    }
+}
+
+// C34: "dictionary demanded again": a second zlib header with FDICT in the middle of the
+// stream is not a dictionary request to honour; it is corrupt data.
+#[test]
+fn a_second_dictionary_header_mid_stream_is_a_session_error_c34() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        let mut fresh = Deflater::new(v);
+        let z = fresh.block(&nv_block(v, &pairs(&[("x-a", "b")])));
+        h.send(&headers(1).compressed(z));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+/// Three SYN_STREAMs through one client context; returns the compressed block sizes.
+fn serve_three(h: &mut Harness, big: bool) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    for i in 0..3u32 {
+        let id = h.next_id();
+        let mut p = request_headers(h.version, &format!("/three/{i}"));
+        p.push((b"cookie".to_vec(), if big { noise(700, 77) } else { b"session=abcdef0123456789".to_vec() }));
+        p.push((b"accept".to_vec(), b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_vec()));
+        let bytes = h.encode(&syn_stream(id).headers(&p).fin());
+        sizes.push(bytes.len() - 18);
+        h.send_bytes(&bytes);
+        match h.opened(id) {
+            Some(Ev::Opened { headers, .. }) => assert_eq!(headers, p, "{:?}", h.client.deflater.mode()),
+            other => panic!("{:?}: stream {id}: {other:?}, error {:?}", h.client.deflater.mode(), h.error),
+        }
+        h.respond(id, 1);
+        h.expect_no_error();
+    }
+    sizes
+}
+
+// C35 (MUST): "client compresses with windowBits 8…15 and any level (incl. stored blocks,
+// Huffman-only) → decoded correctly". Window 8 is only reachable with hand-written
+// stored blocks (zlib's deflate turns 8 into 9).
+#[test]
+fn any_client_window_size_and_level_is_decoded_c35() {
+    for v in [V31, V2] {
+        let mut modes = vec![DeflateMode::Stored { window_bits: 8 }, DeflateMode::HuffmanOnly];
+        for wb in 9..=15u8 {
+            for level in [0u32, 1, 6, 9] {
+                modes.push(DeflateMode::Zlib { level, window_bits: wb });
+            }
+        }
+        for mode in modes {
+            let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(mode, zlib::dictionary(v)));
+            serve_three(&mut h, true);
+        }
+    }
+}
+
+// C36 (MUST): "three SYN_STREAMs whose blocks share one compression context (later blocks
+// refer back to earlier ones) → all decoded correctly".
+#[test]
+fn blocks_that_refer_back_to_earlier_blocks_are_decoded_c36() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let sizes = serve_three(&mut h, false);
+        assert!(sizes[1] * 2 < sizes[0] && sizes[2] * 2 < sizes[0], "later blocks do not refer back: {sizes:?}");
+    }
+}
+
+/// Sends a SYN_STREAM with a raw (uncompressed) block, expects RST(status) and no
+/// StreamOpened, then the sync check.
+fn expect_block_rejected(h: &mut Harness, nv: Vec<u8>, status: u32) {
+    let id = h.next_id();
+    h.send(&syn_stream(id).nv(nv));
+    h.expect_rst(id, status);
+    assert!(h.opened(id).is_none(), "stream {id} was opened: {:?}", h.events);
+}
+
+fn nv_with(v: Version, extra: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut p = request_headers(v, "/");
+    for (n, val) in extra {
+        p.push((n.to_vec(), val.to_vec()));
+    }
+    nv_block(v, &p)
+}
+
+// C37 (MUST): "header pair with zero-length name → inflate; RST(id, PROTOCOL_ERROR)".
+#[test]
+fn zero_length_header_name_is_reset_c37() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        expect_block_rejected(&mut h, nv_with(v, &[(b"", b"value")]), PROTOCOL_ERROR);
+        h.sync_check();
+    }
+}
+
+// C38 (CHOSEN): "name containing an uppercase letter → RST(id, PROTOCOL_ERROR)".
+#[test]
+fn uppercase_header_name_is_reset_c38() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        expect_block_rejected(&mut h, nv_with(v, &[(b"Accept", b"*/*")]), PROTOCOL_ERROR);
+        expect_block_rejected(&mut h, nv_with(v, &[(b"x-fooZ", b"1")]), PROTOCOL_ERROR);
+        h.sync_check();
+    }
+}
+
+// C39 (CHOSEN): "name containing NUL, a control byte, space or a byte > 0x7e →
+// RST(id, PROTOCOL_ERROR)".
+#[test]
+fn header_name_with_nul_control_space_or_high_byte_is_reset_c39() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        for name in [&b"x\0y"[..], b"x\x01y", b"x\ty", b"x y", b"x\x7fy", b"x\x80y", b"\xffname", b"x\r\ny"] {
+            expect_block_rejected(&mut h, nv_with(v, &[(name, b"1")]), PROTOCOL_ERROR);
+        }
+        h.sync_check();
+    }
+}
+
+// C40 (CHOSEN): "the same name twice in one block → RST(id, PROTOCOL_ERROR)".
+#[test]
+fn duplicate_header_name_is_reset_c40() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        expect_block_rejected(&mut h, nv_with(v, &[(b"cookie", b"a=1"), (b"cookie", b"b=2")]), PROTOCOL_ERROR);
+        h.sync_check();
+    }
+}
+
+// C41 (MUST): "value starting or ending with NUL, or containing two NULs in a row →
+// RST(id, PROTOCOL_ERROR)". A NUL between two non-empty parts is legal.
+#[test]
+fn value_with_empty_nul_separated_parts_is_reset_c41() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        for value in [&b"\0a"[..], b"a\0", b"a\0\0b", b"\0", b"\0\0"] {
+            expect_block_rejected(&mut h, nv_with(v, &[(b"x-multi", value)]), PROTOCOL_ERROR);
+        }
+        let id = h.next_id();
+        h.send(&syn_stream(id).nv(nv_with(v, &[(b"x-multi", b"a\0b\0c")])));
+        match h.opened(id) {
+            Some(Ev::Opened { headers, .. }) => assert_eq!(get(&headers, "x-multi"), Some(&b"a\0b\0c"[..])),
+            other => panic!("{v}: {other:?}"),
+        }
+        h.expect_no_error();
+        h.sync_check();
+    }
+}
+
+// C42 (CHOSEN): "value containing CR, LF or another control byte except HTAB (NUL as
+// separator allowed) → RST(id, PROTOCOL_ERROR); nothing forwarded upstream".
+#[test]
+fn value_with_cr_lf_or_control_bytes_is_reset_c42() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        for value in [&b"a\rb"[..], b"a\nb", b"evil\r\nx-injected: 1", b"a\x01b", b"a\x1fb", b"a\x7fb"] {
+            expect_block_rejected(&mut h, nv_with(v, &[(b"x-value", value)]), PROTOCOL_ERROR);
+        }
+        let id = h.next_id();
+        h.send(&syn_stream(id).nv(nv_with(v, &[(b"x-value", b"tab\there")])));
+        assert!(h.opened(id).is_some(), "{v}: HTAB rejected: {:?}", h.events);
+        h.expect_no_error();
+        h.sync_check();
+    }
+}
+
+// C43 (MUST): "value of length 0 → accepted (empty value)". E3: on SPDY/2 it is invalid →
+// RST(id, PROTOCOL_ERROR).
+#[test]
+fn empty_value_is_accepted_on_spdy3_c43() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.send(&syn_stream(1).nv(nv_with(v, &[(b"x-empty", b"")])));
+        match h.opened(1) {
+            Some(Ev::Opened { headers, .. }) => assert_eq!(get(&headers, "x-empty"), Some(&b""[..])),
+            other => panic!("{v}: {other:?} {:?}", h.error),
+        }
+        h.expect_no_error();
+    }
+}
+
+#[test]
+fn empty_value_is_reset_on_spdy2_e3() {
+    let mut h = Harness::new(V2);
+    expect_block_rejected(&mut h, nv_with(V2, &[(b"x-empty", b"")]), PROTOCOL_ERROR);
+    h.sync_check();
+}
+
+// C44 (CHOSEN): "decompressed block malformed: count larger than the pairs present, a length
+// running past the end, or bytes left over → RST(id, PROTOCOL_ERROR); session continues
+// (sync check)".
+#[test]
+fn malformed_decompressed_blocks_are_reset_and_the_session_continues_c44() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let good = nv_with(v, &[]);
+        let n = request_headers(v, "/").len() as u32;
+        // count larger than the pairs present
+        let mut more = nv_int(v, n + 1);
+        more.extend_from_slice(&good[nv_int(v, 0).len()..]);
+        // a value length running past the end
+        let mut past = nv_int(v, 1);
+        past.extend(nv_str(v, b"x-a"));
+        past.extend(nv_int(v, 100));
+        past.extend_from_slice(b"short");
+        // bytes left over after the last pair
+        let mut extra = good.clone();
+        extra.extend_from_slice(b"\x00\x00junk");
+        // a block shorter than its count field
+        let tiny = vec![0u8];
+        // a name length running past the end
+        let mut name_past = nv_int(v, 1);
+        name_past.extend(nv_int(v, 50));
+        name_past.extend_from_slice(b"abc");
+        for nv in [more, past, extra, tiny, name_past] {
+            expect_block_rejected(&mut h, nv, PROTOCOL_ERROR);
+        }
+        h.sync_check();
+    }
+}
+
+// C45 (CHOSEN): "decompressed block larger than the configured limit (default 64 KiB) →
+// inflate fully (discarding output); RST(id, FRAME_TOO_LARGE); sync check passes". E6: on
+// SPDY/2, PROTOCOL_ERROR.
+#[test]
+fn decompressed_block_over_the_limit_is_reset_as_frame_too_large_c45_e6() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let big = vec![b'a'; 40_000];
+        let id = h.next_id();
+        // two 40 000-byte values: 80 000 > 65 536 decompressed, a few hundred bytes compressed
+        let bytes = h.encode(&h.syn(id).header("x-big1", &big).header("x-big2", &big));
+        assert!(bytes.len() < 2000);
+        h.send_bytes(&bytes);
+        h.expect_rst(id, if v == V2 { PROTOCOL_ERROR } else { FRAME_TOO_LARGE });
+        assert!(h.opened(id).is_none());
+        // the next block refers back into the 80 000 bytes the server had to inflate
+        let id = h.next_id();
+        h.send(&h.syn(id).header("x-big1", &big[..30_000]).fin());
+        match h.opened(id) {
+            Some(Ev::Opened { headers, .. }) => assert_eq!(get(&headers, "x-big1"), Some(&big[..30_000])),
+            other => panic!("{v}: {other:?} {:?}", h.error),
+        }
+        h.respond(id, 1);
+        h.expect_no_error();
+        h.sync_check();
+    }
+}
+
+// C45 with a configured limit: exactly at the limit passes, one byte over is reset.
+#[test]
+fn configured_header_block_limit_is_exact_c45() {
+    let mut h = Harness::with_config(V31, with_limits(|l| l.max_header_block = 4096));
+    let base = nv_with(V31, &[(b"x-pad", b"")]).len();
+    let id = h.next_id();
+    h.send(&syn_stream(id).nv(nv_with(V31, &[(b"x-pad", &vec![b'p'; 4096 - base])])));
+    assert!(h.opened(id).is_some(), "block of exactly 4096 bytes refused: {:?}", h.error);
+    h.expect_no_error();
+    let id = h.next_id();
+    h.send(&syn_stream(id).nv(nv_with(V31, &[(b"x-pad", &vec![b'p'; 4097 - base])])));
+    h.expect_rst(id, FRAME_TOO_LARGE);
+    h.sync_check();
+}
+
+// C46 (CHOSEN): "compressed control frame larger than the configured cap (default 64 KiB) …
+// → GOAWAY(1)+close".
+#[test]
+fn compressed_header_frame_over_the_cap_is_a_session_error_c46() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        let cookie = noise(100_000, 46);
+        let f = h.syn(3).header("cookie", &cookie);
+        let bytes = h.encode(&f);
+        assert!(bytes.len() - 8 > 65_536);
+        h.send_bytes(&bytes);
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+    // the same for HEADERS, with a small configured cap
+    let mut h = Harness::with_config(V31, with_limits(|l| l.max_control_payload = 8192));
+    h.open(1);
+    let bytes = h.encode(&headers(1).header("cookie", noise(12_000, 7)));
+    assert!(bytes.len() - 8 > 8192);
+    h.send_bytes(&bytes);
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+}
+
+// C46 / C5: the configured cap itself is accepted.
+#[test]
+fn compressed_header_frame_at_the_cap_is_accepted_c46() {
+    let d = Deflater::with_mode(DeflateMode::Stored { window_bits: 15 }, zlib::SPDY3_DICT);
+    let mut h = Harness::with_client(V31, with_limits(|l| l.max_control_payload = 8192), d);
+    let (syn, _) = c5_syn(V31, 8192);
+    h.send(&syn);
+    assert!(h.opened(1).is_some(), "{:?}", h.error);
+    h.expect_no_error();
+}
+
+// C46: "… or decompression output exceeding the hard budget (default 1 MiB) → GOAWAY(1)+close".
+#[test]
+fn decompression_over_the_hard_budget_is_a_session_error_c46() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        let bomb = vec![b'z'; 60_000];
+        let mut f = h.syn(3);
+        for i in 0..20 {
+            f = f.header(format!("x-bomb-{i:02}"), &bomb);
+        }
+        let bytes = h.encode(&f);
+        assert!(bytes.len() < 16_000, "bomb is {} bytes", bytes.len());
+        h.send_bytes(&bytes);
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C47 (CHOSEN): "more header pairs than the limit (default 128) → RST(id, FRAME_TOO_LARGE)".
+// 128 pairs pass. E6: PROTOCOL_ERROR on SPDY/2.
+#[test]
+fn more_header_pairs_than_the_limit_are_reset_c47() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let base = request_headers(v, "/").len();
+        let mut p = request_headers(v, "/");
+        for i in 0..(128 - base) {
+            p.push((format!("x-h{i:03}").into_bytes(), b"1".to_vec()));
+        }
+        h.send(&syn_stream(1).headers(&p));
+        assert!(h.opened(1).is_some(), "{v}: 128 pairs refused: {:?}", h.error);
+        h.expect_no_error();
+        p.push((b"x-one-too-many".to_vec(), b"1".to_vec()));
+        h.send(&syn_stream(3).headers(&p));
+        h.expect_rst(3, if v == V2 { PROTOCOL_ERROR } else { FRAME_TOO_LARGE });
+        assert!(h.opened(3).is_none());
+        h.sync_check();
+    }
+}
+
+// C48 (CHOSEN): "pair count field claims 2^32−1 pairs in a small block → rejected per C44
+// without allocating for the claimed count" (an allocation of that size would abort).
+#[test]
+fn huge_pair_count_in_a_small_block_is_reset_without_allocating_c48() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let mut nv = nv_int(v, u32::MAX);
+        nv.extend(nv_str(v, b":method"));
+        nv.extend(nv_str(v, b"GET"));
+        expect_block_rejected(&mut h, nv, PROTOCOL_ERROR);
+        // and a huge name length
+        let mut nv = nv_int(v, 1);
+        nv.extend(nv_int(v, u32::MAX));
+        nv.extend_from_slice(b"x");
+        expect_block_rejected(&mut h, nv, PROTOCOL_ERROR);
+        h.sync_check();
+    }
+}
