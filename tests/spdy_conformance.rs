@@ -1259,3 +1259,693 @@ fn huge_pair_count_in_a_small_block_is_reset_without_allocating_c48() {
         h.sync_check();
     }
 }
+
+// ===================================================================== A6. DATA received
+
+// C62 (CHOSEN): "DATA with stream ID 0 → GOAWAY(1)+close".
+#[test]
+fn data_on_stream_0_is_a_session_error_c62() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&data(0, &b"x"[..]));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C63 (MUST): "DATA for a stream never opened (odd ID above the highest client ID, or an even
+// ID never pushed) and no GOAWAY sent → RST(id, INVALID_STREAM)". E7: unchanged on SPDY/2.
+#[test]
+fn data_for_a_never_opened_stream_is_reset_as_invalid_stream_c63_e7() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&data(7, &b"x"[..]));
+        h.expect_rst(7, INVALID_STREAM);
+        h.send(&data(2, &b"x"[..]).fin());
+        h.expect_rst(2, INVALID_STREAM);
+        assert!(!h.events.iter().any(|e| matches!(e, Ev::Data { id: 7 | 2, .. })));
+        h.sync_check();
+    }
+}
+
+// C64 (CHOSEN): "same as C63 after the server sent GOAWAY → dropped silently".
+#[test]
+fn data_for_a_never_opened_stream_after_goaway_is_dropped_c64() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.goaway(GOAWAY_OK);
+        h.flush();
+        h.send(&data(9, &b"late"[..]));
+        h.expect_silence();
+        h.send(&data(1, &b"still"[..]));
+        assert_eq!(h.received(1).0, b"still");
+    }
+}
+
+// C65 (MUST): "DATA after the client's FIN on that stream → RST(id, STREAM_ALREADY_CLOSED)".
+// E6: PROTOCOL_ERROR on SPDY/2.
+#[test]
+fn data_after_the_client_fin_is_reset_as_stream_already_closed_c65_e6() {
+    for v in [V3, V31, V2] {
+        let want = if v == V2 { PROTOCOL_ERROR } else { STREAM_ALREADY_CLOSED };
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.send(&data(1, &b"late"[..]));
+        h.expect_rst(1, want);
+        h.open(3);
+        h.send(&data(3, &b"body"[..]).fin());
+        h.send(&data(3, &b"more"[..]));
+        h.expect_rst(3, want);
+        assert_eq!(h.received(3), (b"body".to_vec(), true));
+        h.sync_check();
+    }
+}
+
+// C66 (MUST): "DATA for a stream that completed normally (both FINs) and is still
+// remembered → RST(id, PROTOCOL_ERROR)".
+#[test]
+fn data_for_a_completed_stream_is_reset_as_protocol_error_c66() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.respond(1, 10);
+        h.flush();
+        assert!(h.events.contains(&Ev::Closed { id: 1 }));
+        h.send(&data(1, &b"late"[..]));
+        h.expect_rst(1, PROTOCOL_ERROR);
+        h.sync_check();
+    }
+}
+
+// E7: "DATA on a stream already torn down is ignored (replaces C66/C67)" on SPDY/2.
+#[test]
+fn spdy2_data_for_a_torn_down_stream_is_ignored_e7() {
+    let mut h = Harness::new(V2);
+    h.open_fin(1);
+    h.respond(1, 10);
+    h.flush();
+    h.send(&data(1, &b"late"[..]));
+    h.expect_silence();
+    h.open(3);
+    h.reset(3, CANCEL);
+    h.expect_rst(3, CANCEL);
+    h.send(&data(3, &b"late"[..]));
+    h.expect_silence();
+    h.sync_check();
+}
+
+// C67 (CHOSEN): "DATA for a stream the server reset (RST sent) → dropped silently (no
+// further RST); session not closed". (The 3.1 window part is C87.)
+#[test]
+fn data_for_a_stream_the_server_reset_is_dropped_silently_c67() {
+    for v in V3X {
+        let mut h = with_stream_1(v);
+        h.reset(1, INTERNAL_ERROR);
+        h.expect_rst(1, INTERNAL_ERROR);
+        h.send(&data(1, vec![1u8; 1000]));
+        h.send(&data(1, vec![1u8; 1000]).fin());
+        h.expect_silence();
+        assert!(!h.events.iter().any(|e| matches!(e, Ev::Data { id: 1, .. })));
+        // a stream reset for a stream error (C24) behaves the same
+        h.open(3);
+        h.send(&h.syn(3));
+        h.expect_rst(3, PROTOCOL_ERROR);
+        h.send(&data(3, &b"x"[..]));
+        h.expect_silence();
+        h.sync_check();
+    }
+}
+
+// C68 (MAY): "many DATA frames for invalid streams (default threshold 100 per session) →
+// GOAWAY(1)+close". 100 are tolerated; the 101st closes.
+#[test]
+fn a_flood_of_data_for_invalid_streams_closes_the_session_c68() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        for i in 0..100u32 {
+            h.send(&data(1001 + 2 * i, &b"x"[..]));
+            h.flush();
+            assert!(h.error.is_none(), "{v}: closed after {} invalid DATA frames", i + 1);
+        }
+        h.send(&data(2001, &b"x"[..]));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C68 with a configured threshold.
+#[test]
+fn configured_invalid_stream_threshold_is_exact_c68() {
+    let mut h = Harness::with_config(V31, with_limits(|l| l.max_invalid_stream_frames = 3));
+    h.open(1);
+    for id in [11u32, 13, 15] {
+        h.send(&data(id, &b"x"[..]));
+    }
+    h.flush();
+    assert!(h.error.is_none());
+    h.send(&data(17, &b"x"[..]));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+}
+
+// C70 (MUST): "zero-length DATA with FIN while the stream's receive window is 0 → accepted;
+// stream half-closed".
+#[test]
+fn empty_data_with_fin_is_accepted_on_an_exhausted_window_c70() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 1 << 24));
+        h.open(1);
+        h.send(&data(1, vec![7u8; 65_536]));
+        assert_eq!(h.client_send[&1], 0);
+        h.send(&data(1, Vec::new()).fin());
+        h.expect_no_error();
+        let (body, fin) = h.received(1);
+        assert_eq!((body.len(), fin), (65_536, true));
+        h.respond(1, 10);
+        let rx = h.expect_no_error();
+        assert!(has_fin(&rx, 1));
+    }
+}
+
+// ===================================================================== A7. Flow control
+
+/// Opens stream `id` (GET) and declares a `len`-byte response body.
+fn get_with_body(h: &mut Harness, id: u32, len: usize) {
+    h.open_fin(id);
+    h.respond(id, len);
+}
+
+// C71 (MUST): "client sends no SETTINGS; response body 200 KiB → server sends exactly
+// 65 536 bytes of DATA on the stream, then waits for WINDOW_UPDATE".
+#[test]
+fn without_client_settings_exactly_65536_bytes_are_sent_then_it_waits_c71() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        get_with_body(&mut h, 1, 200 * 1024);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 65_536, "{v}");
+        assert!(!has_fin(&rx, 1));
+        h.expect_silence();
+        assert_eq!(h.s.stream_send_window(spdygate::spdy::StreamId::new(1)), Some(0));
+        h.send(&window_update(1, 10_000));
+        if v == V31 {
+            h.send(&window_update(0, 10_000));
+        }
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 10_000, "{v}");
+        h.expect_silence();
+    }
+}
+
+// C72 (MUST, 3.1): "two concurrent responses of 200 KiB, client updates only stream windows
+// → total DATA across both streams stops at 65 536 (session window) until WINDOW_UPDATE(0)".
+#[test]
+fn the_session_window_caps_all_streams_together_c72() {
+    let mut h = Harness::new(V31);
+    get_with_body(&mut h, 1, 200 * 1024);
+    get_with_body(&mut h, 3, 200 * 1024);
+    h.send(&window_update(1, 1 << 20));
+    h.send(&window_update(3, 1 << 20));
+    let rx = h.expect_no_error();
+    assert_eq!(data_len(&rx, 1) + data_len(&rx, 3), 65_536, "{rx:?}");
+    h.send(&window_update(1, 1 << 20));
+    h.expect_silence();
+    h.send(&window_update(0, 50_000));
+    let rx = h.expect_no_error();
+    assert_eq!(data_len(&rx, 1) + data_len(&rx, 3), 50_000);
+    h.send(&window_update(0, 1 << 20));
+    let rx = h.expect_no_error();
+    assert_eq!(data_len(&rx, 1) + data_len(&rx, 3), 2 * 200 * 1024 - 115_536);
+    assert!(has_fin(&rx, 1) && has_fin(&rx, 3));
+}
+
+// C73 (MUST): "client SETTINGS INITIAL_WINDOW_SIZE = N before a request → new streams start
+// with send window N".
+#[test]
+fn client_initial_window_size_sets_new_stream_windows_c73() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.send(&settings().initial_window(10_000));
+        get_with_body(&mut h, 1, 100_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 10_000);
+        assert_eq!(h.s.stream_send_window(spdygate::spdy::StreamId::new(1)), Some(0));
+        // a larger N: limited by the session window in 3.1, by N in 3
+        let mut h = Harness::new(v);
+        h.send(&settings().initial_window(1 << 20));
+        get_with_body(&mut h, 1, 100_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), if v == V31 { 65_536 } else { 100_000 });
+    }
+}
+
+// C74 (MUST): "client lowers INITIAL_WINDOW_SIZE from 65 536 to 16 384 after the server
+// already sent 60 000 bytes on a stream → stream window becomes −43 616; server sends
+// nothing more until WINDOW_UPDATEs make it positive".
+#[test]
+fn lowering_initial_window_size_makes_a_window_negative_c74() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        if v == V31 {
+            h.send(&window_update(0, 1 << 20));
+        }
+        h.open_fin(1);
+        h.reply(1, false).unwrap();
+        h.send_data(1, 60_000, false).unwrap();
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 60_000);
+        h.send(&settings().initial_window(16_384));
+        assert_eq!(h.s.stream_send_window(spdygate::spdy::StreamId::new(1)), Some(-43_616));
+        h.send_data(1, 100_000, true).unwrap();
+        h.expect_silence();
+        h.send(&window_update(1, 43_616));
+        h.expect_silence();
+        h.send(&window_update(1, 1000));
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 1000);
+    }
+}
+
+// C75 (MUST): "client raises INITIAL_WINDOW_SIZE while a stream is blocked → blocked stream
+// resumes by the difference".
+#[test]
+fn raising_initial_window_size_resumes_a_blocked_stream_c75() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        if v == V31 {
+            h.send(&window_update(0, 1 << 20));
+        }
+        get_with_body(&mut h, 1, 200_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 65_536);
+        h.send(&settings().initial_window(70_000));
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 70_000 - 65_536);
+    }
+}
+
+// C76 (MUST, 3.1): "client changes INITIAL_WINDOW_SIZE → session send window unchanged".
+#[test]
+fn initial_window_size_does_not_change_the_session_window_c76() {
+    let mut h = Harness::new(V31);
+    get_with_body(&mut h, 1, 100_000);
+    h.send(&settings().initial_window(1 << 20));
+    let rx = h.expect_no_error();
+    assert_eq!(data_len(&rx, 1), 65_536);
+    h.send(&settings().initial_window(1000));
+    h.send(&settings().initial_window(1 << 21));
+    h.expect_silence();
+    h.send(&window_update(0, 5));
+    let rx = h.expect_no_error();
+    assert_eq!(data_len(&rx, 1), 5);
+}
+
+// C77 (MUST): "WINDOW_UPDATE(stream) that takes the stream send window above 2^31−1 →
+// RST(id, FLOW_CONTROL_ERROR)". Exactly 2^31−1 is allowed.
+#[test]
+fn stream_window_update_over_2_31_minus_1_is_reset_c77() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.open_fin(3);
+        h.send(&window_update(1, 0x7fff_ffff - 65_536));
+        h.expect_no_error();
+        assert_eq!(h.s.stream_send_window(spdygate::spdy::StreamId::new(1)), Some(MAX_WINDOW));
+        h.send(&window_update(1, 1));
+        h.expect_rst(1, FLOW_CONTROL_ERROR);
+        h.send(&window_update(3, 0x7fff_ffff));
+        h.expect_rst(3, FLOW_CONTROL_ERROR);
+        h.sync_check();
+    }
+}
+
+// C78 (MUST, 3.1): "WINDOW_UPDATE(0) that takes the session send window above 2^31−1 →
+// GOAWAY(1)+close".
+#[test]
+fn session_window_update_over_2_31_minus_1_is_a_session_error_c78() {
+    let mut h = with_stream_1(V31);
+    h.send(&window_update(0, 0x7fff_ffff - 65_536));
+    h.expect_no_error();
+    h.send(&window_update(0, 1));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+}
+
+// C79 (CHOSEN): "WINDOW_UPDATE(stream) with delta 0 → RST(id, FLOW_CONTROL_ERROR)".
+#[test]
+fn stream_window_update_with_delta_0_is_reset_c79() {
+    for v in V3X {
+        let mut h = with_stream_1(v);
+        h.send(&window_update(1, 0));
+        h.expect_rst(1, FLOW_CONTROL_ERROR);
+        // the reserved bit alone is also delta 0
+        h.open(3);
+        h.send(&window_update(3, 0x8000_0000));
+        h.expect_rst(3, FLOW_CONTROL_ERROR);
+    }
+}
+
+// C80 (CHOSEN, 3.1): "WINDOW_UPDATE(0) with delta 0 → GOAWAY(1)+close".
+#[test]
+fn session_window_update_with_delta_0_is_a_session_error_c80() {
+    let mut h = with_stream_1(V31);
+    h.send(&window_update(0, 0));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+}
+
+// C81 (CHOSEN): "WINDOW_UPDATE for an unknown or closed stream → ignored".
+#[test]
+fn window_update_for_an_unknown_or_closed_stream_is_ignored_c81() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.send(&window_update(9, 1000));
+        h.send(&window_update(2, 1000));
+        h.expect_silence();
+        h.open_fin(1);
+        h.respond(1, 10);
+        h.flush();
+        h.send(&window_update(1, 1000));
+        h.send(&window_update(1, 0x7fff_ffff));
+        h.expect_silence();
+        h.expect_alive();
+    }
+}
+
+// C82 (MUST): "WINDOW_UPDATE for a stream the client has half-closed → applied".
+#[test]
+fn window_update_on_a_client_half_closed_stream_is_applied_c82() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        if v == V31 {
+            h.send(&window_update(0, 1 << 20));
+        }
+        get_with_body(&mut h, 1, 100_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 65_536);
+        h.send(&window_update(1, 34_464));
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 34_464);
+        assert!(has_fin(&rx, 1));
+    }
+}
+
+// C83 (CHOSEN, 3): "WINDOW_UPDATE with stream ID 0 on a spdy/3 session → ignored".
+#[test]
+fn spdy3_window_update_for_stream_0_is_ignored_c83() {
+    let mut h = Harness::new(V3);
+    get_with_body(&mut h, 1, 200_000);
+    h.flush();
+    h.send(&window_update(0, 0));
+    h.send(&window_update(0, 0x7fff_ffff));
+    h.send(&window_update(0, 0x7fff_ffff));
+    h.expect_silence();
+    // the stream window alone governs spdy/3
+    h.send(&window_update(1, 1 << 20));
+    let rx = h.expect_no_error();
+    assert_eq!(data_len(&rx, 1), 200_000 - 65_536);
+}
+
+// C84 (CHOSEN): "WINDOW_UPDATE with the reserved top bit of the delta set → bit masked off,
+// delta applied".
+#[test]
+fn window_update_reserved_bit_is_masked_c84() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        get_with_body(&mut h, 1, 200_000);
+        h.flush();
+        h.send(&window_update(1, 0x8000_0000 | 1000));
+        if v == V31 {
+            h.send(&window_update(0, 0x8000_0000 | 700));
+        }
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), if v == V31 { 700 } else { 1000 });
+        // and the reserved bit of the stream id
+        h.send(&window_update(0x8000_0001, 300));
+        if v == V31 {
+            h.send(&window_update(0x8000_0000, 1000));
+        }
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), if v == V31 { 600 } else { 300 });
+    }
+}
+
+// C85 (CHOSEN): "client DATA longer than the stream's remaining receive window →
+// RST(id, FLOW_CONTROL_ERROR)".
+#[test]
+fn data_beyond_the_stream_receive_window_is_reset_c85() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 1 << 24));
+        h.open(1);
+        h.send(&data(1, vec![1u8; 65_536]));
+        h.expect_no_error();
+        h.send(&data(1, vec![1u8; 1]));
+        h.expect_rst(1, FLOW_CONTROL_ERROR);
+        // one frame larger than the whole window
+        h.open(3);
+        h.send(&data(3, vec![1u8; 65_537]));
+        h.expect_rst(3, FLOW_CONTROL_ERROR);
+        h.sync_check();
+    }
+}
+
+// C86 (CHOSEN, 3.1): "client DATA longer than the session's remaining receive window →
+// GOAWAY(1)+close".
+#[test]
+fn data_beyond_the_session_receive_window_is_a_session_error_c86() {
+    let mut h = Harness::with_config(V31, config_windows(1 << 20, 65_536));
+    assert_eq!(h.client_send_session, 65_536, "{:?}", h.initial);
+    h.open(1);
+    h.open(3);
+    h.send(&data(1, vec![1u8; 40_000]));
+    h.send(&data(3, vec![1u8; 25_536]));
+    h.expect_no_error();
+    h.send(&data(3, vec![1u8; 1]));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 3);
+}
+
+// C87 (MUST, 3.1): "client sends DATA to unknown / reset streams, then legitimate DATA → the
+// ignored frames were still counted against the session receive window; the server's
+// WINDOW_UPDATE(0) covers them; no false C86".
+#[test]
+fn ignored_data_still_counts_against_the_session_window_c87() {
+    let mut h = Harness::with_config(V31, config_windows(1 << 20, 65_536));
+    h.auto_consume = true;
+    h.open(1);
+    h.reset(1, CANCEL);
+    h.expect_rst(1, CANCEL);
+    h.send(&data(1, vec![1u8; 30_000])); // reset stream: dropped
+    h.send(&data(99, vec![1u8; 30_000])); // unknown stream: RST INVALID_STREAM
+    h.expect_rst(99, INVALID_STREAM);
+    // the server gave the 60 000 bytes back: the client may send its whole window again
+    let granted = h.client_send_session;
+    assert!(granted >= 60_000, "no WINDOW_UPDATE(0) covered the ignored bytes: window {granted}");
+    h.open(3);
+    let mut left = granted as usize;
+    while left > 0 {
+        let n = left.min(16_000);
+        h.send(&data(3, vec![2u8; n]));
+        left -= n;
+    }
+    h.flush();
+    assert!(h.error.is_none(), "false C86: {:?}", h.error);
+    // and nothing more than that: one byte past the client's window is C86
+    let window = h.client_send_session;
+    h.send(&data(3, vec![2u8; window as usize + 1]));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 3);
+}
+
+// C88 (MUST): "server consumes uploaded data → WINDOW_UPDATE for the stream (and stream 0
+// in 3.1) as data is consumed; never delta 0; never a window above 2^31−1" (delta and window
+// bounds are checked by the harness on every WINDOW_UPDATE).
+#[test]
+fn consumed_uploads_are_returned_with_window_updates_c88() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 65_536));
+        h.open(1);
+        let total = 4 * 65_536 + 12_345;
+        let mut sent = 0usize;
+        let mut rounds = 0;
+        while sent < total {
+            rounds += 1;
+            assert!(rounds < 1000);
+            let mut w = h.client_send[&1];
+            if v == V31 {
+                w = w.min(h.client_send_session);
+            }
+            assert!(w > 0, "{v}: client window exhausted after {sent} bytes and the server granted nothing");
+            let n = (w as usize).min(4096).min(total - sent);
+            h.send(&data(1, vec![3u8; n]));
+            sent += n;
+            h.consume(1, n);
+            h.expect_no_error();
+        }
+        assert_eq!(h.received(1).0.len(), total);
+    }
+}
+
+// C88: no WINDOW_UPDATE before the application consumed the data.
+#[test]
+fn window_updates_wait_for_consumption_c88() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 65_536));
+        h.open(1);
+        h.send(&data(1, vec![3u8; 65_536]));
+        let rx = h.expect_no_error();
+        assert!(!rx.iter().any(|f| matches!(f, Rx::WindowUpdate { .. })), "{rx:?}");
+        h.consume(1, 65_536);
+        let rx = h.expect_no_error();
+        assert!(rx.iter().any(|f| matches!(f, Rx::WindowUpdate { id: 1, .. })), "{rx:?}");
+        if v == V31 {
+            assert!(rx.iter().any(|f| matches!(f, Rx::WindowUpdate { id: 0, .. })), "{rx:?}");
+        }
+    }
+}
+
+// C89 (CHOSEN): "client SETTINGS INITIAL_WINDOW_SIZE > 2^31−1 → GOAWAY(1)+close".
+#[test]
+fn initial_window_size_over_2_31_minus_1_is_a_session_error_c89() {
+    for v in V3X {
+        for value in [0x8000_0000u32, 0xffff_ffff] {
+            let mut h = with_stream_1(v);
+            h.send(&settings().initial_window(value));
+            h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        }
+        let mut h = with_stream_1(v);
+        h.send(&settings().initial_window(0x7fff_ffff));
+        h.expect_no_error();
+    }
+}
+
+// C90 (CHOSEN): "SETTINGS delta would push an open stream's send window above 2^31−1 →
+// RST(id, FLOW_CONTROL_ERROR) for each such stream".
+#[test]
+fn settings_delta_over_2_31_minus_1_resets_the_affected_streams_c90() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.open_fin(3);
+        h.open_fin(5);
+        h.send(&window_update(1, 0x7fff_ffff - 65_536));
+        h.send(&window_update(5, 0x7fff_ffff - 65_536 - 10));
+        h.expect_no_error();
+        h.send(&settings().initial_window(65_536 + 10));
+        let rx = h.flush();
+        assert!(h.error.is_none());
+        let mut rsts: Vec<&Rx> = rx.iter().filter(|f| matches!(f, Rx::Rst { .. })).collect();
+        rsts.sort_by_key(|f| f.stream());
+        assert_eq!(rsts, [&Rx::Rst { id: 1, status: FLOW_CONTROL_ERROR }], "{rx:?}");
+        h.respond(3, 70_000);
+        let rx = h.expect_no_error();
+        assert!(data_len(&rx, 3) > 0);
+    }
+}
+
+// C91 (CHOSEN): "server's own INITIAL_WINDOW_SIZE → announced once in the first SETTINGS,
+// ≥ 65 536, never lowered" (the harness flags any later announcement).
+#[test]
+fn server_initial_window_is_announced_once_c91() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 1 << 20));
+        let announced: Vec<&Rx> = h.initial.iter().filter(|f| matches!(f, Rx::Settings { .. })).collect();
+        assert_eq!(announced.len(), 1);
+        h.auto_consume = true;
+        h.send(&settings().initial_window(1000));
+        for id in [1u32, 3, 5] {
+            h.open(id);
+            h.send(&data(id, vec![0u8; 30_000]).fin());
+            h.respond(id, 3000);
+            h.flush();
+        }
+        assert!(!h.rx_log.iter().any(|f| matches!(f, Rx::Settings { .. })), "{:?}", h.rx_log);
+    }
+}
+
+// ===================================================================== A8. SETTINGS received
+
+/// The send window a new stream gets after `s` is applied (probed with a 200 000-byte body).
+fn window_after(v: Version, s: Settings) -> usize {
+    let mut h = Harness::new(v);
+    if v == V31 {
+        h.send(&window_update(0, 1 << 20));
+    }
+    h.send(&s);
+    get_with_body(&mut h, 1, 200_000);
+    let rx = h.expect_no_error();
+    data_len(&rx, 1)
+}
+
+// C92 (MUST): "the same ID twice in one SETTINGS frame → first value used, later ones ignored".
+#[test]
+fn repeated_settings_id_uses_the_first_value_c92() {
+    for v in V3X {
+        assert_eq!(window_after(v, settings().initial_window(10_000).initial_window(20_000)), 10_000);
+        assert_eq!(window_after(v, settings().initial_window(30_000).entry(0, 4, 10).initial_window(5)), 30_000);
+    }
+}
+
+// C93 (CHOSEN): "unknown ID (0, 9, 0xffffff) → ignored".
+#[test]
+fn unknown_settings_ids_are_ignored_c93() {
+    for v in V3X {
+        let s = settings().entry(0, 0, 1).entry(0, 9, 2).entry(0, 0xff_ffff, 3).initial_window(12_345).entry(0, 8, 4).entry(0, 1, 5);
+        assert_eq!(window_after(v, s), 12_345);
+    }
+}
+
+// C94 (MUST): "client entry with FLAG_SETTINGS_PERSIST_VALUE, or frame with
+// FLAG_SETTINGS_CLEAR_SETTINGS → persistence flags ignored (value itself applied)".
+#[test]
+fn persistence_flags_from_the_client_are_ignored_c94() {
+    for v in V3X {
+        assert_eq!(window_after(v, settings().entry(FLAG_PERSIST_VALUE, SETTINGS_INITIAL_WINDOW_SIZE, 10_000)), 10_000);
+        assert_eq!(window_after(v, settings().initial_window(11_000).flags(0x01)), 11_000);
+    }
+}
+
+// C95 (CHOSEN): "client entry with FLAG_SETTINGS_PERSISTED → entry ignored entirely (…);
+// later entries in the same frame still applied".
+#[test]
+fn persisted_entries_from_the_client_are_skipped_c95() {
+    for v in V3X {
+        assert_eq!(window_after(v, settings().entry(FLAG_PERSISTED, SETTINGS_INITIAL_WINDOW_SIZE, 10_000)), 65_536);
+        assert_eq!(
+            window_after(v, settings().entry(FLAG_PERSISTED, SETTINGS_MAX_CONCURRENT_STREAMS, 1).initial_window(20_000)),
+            20_000
+        );
+    }
+}
+
+// C97 (MUST): "SETTINGS arriving at any time, several times → later values override earlier
+// ones; no reply frame (SPDY has no SETTINGS ACK)".
+#[test]
+fn later_settings_override_earlier_ones_without_a_reply_c97() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        if v == V31 {
+            h.send(&window_update(0, 1 << 20));
+        }
+        h.send(&settings().initial_window(10_000));
+        h.expect_silence();
+        h.send(&settings().initial_window(20_000));
+        h.expect_silence();
+        get_with_body(&mut h, 1, 100_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 20_000);
+        h.send(&settings().initial_window(25_000));
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 5_000);
+        assert!(!rx.iter().any(|f| matches!(f, Rx::Settings { .. })));
+    }
+}
+
+// C98 (CHOSEN): "SETTINGS with more than 64 entries → GOAWAY(1)+close". 64 entries pass.
+#[test]
+fn settings_with_more_than_64_entries_is_a_session_error_c98() {
+    for v in [V3, V31, V2] {
+        let mut s = settings();
+        for i in 0..64u32 {
+            s = s.entry(0, 100 + i, i);
+        }
+        let mut h = with_stream_1(v);
+        h.send(&s);
+        h.expect_no_error();
+        h.send(&s.clone().entry(0, 1, 1));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
