@@ -1949,3 +1949,907 @@ fn settings_with_more_than_64_entries_is_a_session_error_c98() {
         h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
     }
 }
+
+// ===================================================================== A9. PING
+
+/// Stream 1 with a large response body declared but not yet flushed.
+fn with_queued_body(v: Version) -> Harness {
+    let mut h = Harness::new(v);
+    if v != V2 {
+        h.send(&settings().initial_window(1 << 20));
+    }
+    if v == V31 {
+        h.send(&window_update(0, 1 << 20));
+    }
+    get_with_body(&mut h, 1, 500_000);
+    h
+}
+
+fn index_of(rx: &[Rx], pred: impl Fn(&Rx) -> bool) -> usize {
+    rx.iter().position(pred).unwrap_or_else(|| panic!("frame not found in {rx:?}"))
+}
+
+// C99 (SHOULD): "PING with an odd ID → identical PING sent back, ahead of queued DATA".
+#[test]
+fn odd_ping_is_echoed_ahead_of_queued_data_c99() {
+    for v in [V3, V31, V2] {
+        let mut h = with_queued_body(v);
+        h.send(&ping(1));
+        h.send(&ping(0xffff_ffff));
+        let rx = h.expect_no_error();
+        let first_data = index_of(&rx, Rx::is_data);
+        assert!(index_of(&rx, |f| *f == Rx::Ping { id: 1 }) < first_data, "{v}: {rx:?}");
+        assert!(index_of(&rx, |f| *f == Rx::Ping { id: 0xffff_ffff }) < first_data, "{v}");
+        assert_eq!(data_len(&rx, 1), 500_000);
+    }
+}
+
+// C100 (MUST): "PING with an even ID the server did not send (incl. 0) → ignored, no reply".
+#[test]
+fn unsolicited_even_ping_is_ignored_c100() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        for id in [0u32, 2, 4, 0x8000_0000] {
+            h.send(&ping(id));
+        }
+        h.expect_silence();
+        assert!(!h.events.iter().any(|e| matches!(e, Ev::PingAck { .. })));
+    }
+}
+
+// C101 (MUST): "PING with an even ID the server sent and is waiting for → treated as the
+// reply (RTT); not echoed".
+#[test]
+fn echo_of_a_server_ping_is_its_reply_c101() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let id = h.ping();
+        let rx = h.flush();
+        assert_eq!(rx, [Rx::Ping { id }]);
+        h.advance(Duration::from_millis(30));
+        h.send(&ping(id));
+        assert!(h.events.contains(&Ev::PingAck { id }), "{:?}", h.events);
+        h.expect_silence();
+        // a second echo is no longer awaited: ignored, no second PingAck
+        h.send(&ping(id));
+        h.expect_silence();
+        assert_eq!(h.events.iter().filter(|e| **e == Ev::PingAck { id }).count(), 1);
+    }
+}
+
+// C102 (MUST / SHOULD / CHOSEN): "server-initiated PINGs → even IDs (MUST), a fresh ID each
+// time (SHOULD), increasing (CHOSEN)".
+#[test]
+fn server_pings_use_fresh_increasing_even_ids_c102() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let ids: Vec<u32> = (0..5).map(|_| h.ping()).collect();
+        assert!(ids.iter().all(|id| id % 2 == 0 && *id != 0), "{ids:?}");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        let rx = h.flush();
+        assert_eq!(rx, ids.iter().map(|&id| Rx::Ping { id }).collect::<Vec<_>>());
+    }
+}
+
+// C103 (CHOSEN): "more than the allowed number of unanswered PING replies queued (peer not
+// reading) … → stop reading, then GOAWAY(1)+close (see B6)". B6: "cap pending PING replies
+// (default 10)". Ten queued replies are fine.
+#[test]
+fn too_many_queued_ping_replies_close_the_session_c103_b6() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        let ten: Vec<u8> = (0..10u32).flat_map(|i| h.encode(&ping(2 * i + 1))).collect();
+        h.send_bytes(&ten);
+        let rx = h.expect_no_error();
+        assert_eq!(rx.len(), 10);
+        let eleven: Vec<u8> = (0..11u32).flat_map(|i| h.encode(&ping(101 + 2 * i))).collect();
+        h.send_bytes(&eleven);
+        assert!(!h.s.wants_read() || h.error.is_some(), "{v}: still reading with 11 PING replies queued");
+        let rx = h.flush();
+        let err = h.error.unwrap_or_else(|| panic!("{v}: no session error; frames {rx:?}"));
+        assert_eq!(err.status.0, GOAWAY_PROTOCOL_ERROR);
+        assert!(matches!(rx.last(), Some(Rx::GoAway { last_good: 1, .. })), "{rx:?}");
+        h.expect_closed();
+    }
+}
+
+// ===================================================================== A10. RST_STREAM received
+
+// C104 (MUST): "RST_STREAM(CANCEL) on an active request stream → stream closed; server sends
+// nothing more on it; upstream request aborted; no RST_STREAM in reply".
+#[test]
+fn cancel_on_an_active_stream_closes_it_silently_c104() {
+    for v in [V3, V31, V2] {
+        let mut h = with_queued_body(v);
+        h.open(3);
+        let mark = h.events.len();
+        h.send(&rst_stream(1, CANCEL));
+        assert!(since(&h, mark).contains(&Ev::Reset { id: 1, status: CANCEL, by_peer: true }), "{:?}", since(&h, mark));
+        let rx = h.expect_no_error();
+        assert!(on_stream(&rx, 1).is_empty(), "{v}: frames on the cancelled stream: {rx:?}");
+        assert!(h.send_data(1, 10, true).is_err());
+        assert_eq!(h.s.open_streams(), 1);
+        // the other stream is untouched
+        h.respond(3, 10);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 3), 10);
+    }
+}
+
+// C104 also for a stream whose body is part sent (window exhausted).
+#[test]
+fn cancel_on_a_stream_blocked_by_flow_control_drops_its_data_c104() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        get_with_body(&mut h, 1, 200_000);
+        h.flush();
+        h.send(&rst_stream(1, CANCEL));
+        h.send(&window_update(1, 100_000));
+        if v == V31 {
+            h.send(&window_update(0, 100_000));
+        }
+        h.expect_silence();
+    }
+}
+
+// C105 (MUST): "RST_STREAM for an unknown or closed stream → ignored; no RST_STREAM in reply".
+#[test]
+fn rst_stream_for_an_unknown_or_closed_stream_is_ignored_c105() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.send(&rst_stream(9, CANCEL));
+        h.send(&rst_stream(2, PROTOCOL_ERROR));
+        h.expect_silence();
+        h.open_fin(1);
+        h.respond(1, 10);
+        h.flush();
+        h.send(&rst_stream(1, CANCEL));
+        h.send(&rst_stream(1, CANCEL));
+        h.expect_silence();
+        h.expect_alive();
+    }
+}
+
+// C106 (CHOSEN): "RST_STREAM with status 0 or an undefined status → stream closed anyway;
+// nothing sent".
+#[test]
+fn rst_stream_with_status_0_or_unknown_closes_the_stream_c106() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        for (id, status) in [(1u32, 0u32), (3, 12), (5, 0xffff_ffff)] {
+            h.open(id);
+            h.reply(id, false).unwrap();
+            h.send_data(id, 100_000, true).unwrap();
+            let mark = h.events.len();
+            h.send(&rst_stream(id, status));
+            assert!(
+                since(&h, mark).iter().any(|e| matches!(e, Ev::Reset { id: i, by_peer: true, .. } if *i == id)),
+                "{v}: {:?}",
+                since(&h, mark)
+            );
+            let rx = h.expect_no_error();
+            assert!(on_stream(&rx, id).is_empty(), "{rx:?}");
+        }
+        assert_eq!(h.s.open_streams(), 0);
+    }
+}
+
+// C107 (CHOSEN): "RST_STREAM with stream ID 0 → GOAWAY(1)+close".
+#[test]
+fn rst_stream_for_stream_0_is_a_session_error_c107() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&rst_stream(0, CANCEL));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// ===================================================================== A11. GOAWAY
+
+// C110 (MUST): "client sends GOAWAY → … open request streams are completed; then the server
+// closes".
+#[test]
+fn client_goaway_lets_open_streams_complete_then_closes_c110() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.open(3);
+        let mark = h.events.len();
+        h.send(&goaway(0, 0));
+        assert!(since(&h, mark).iter().any(|e| matches!(e, Ev::GoAway { last_good: 0, status: 0 })), "{:?}", since(&h, mark));
+        h.respond(1, 30_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 30_000);
+        assert!(!h.s.is_closed());
+        h.send(&data(3, &b"upload"[..]).fin());
+        assert_eq!(h.received(3), (b"upload".to_vec(), true));
+        h.respond(3, 10);
+        let rx = h.flush();
+        assert!(h.error.is_none());
+        assert!(has_fin(&rx, 3));
+        assert!(!rx.iter().any(|f| matches!(f, Rx::GoAway { status: Some(s), .. } if *s != 0)), "{rx:?}");
+        assert!(h.s.is_closed(), "{v}: session not closed after the client's GOAWAY and the last stream");
+    }
+}
+
+// C110a (CHOSEN): "GOAWAY from the client with status 2, 7, 11 or any unknown value →
+// processed exactly like C110; never a protocol error".
+#[test]
+fn client_goaway_with_any_status_is_a_normal_goaway_c110a() {
+    for v in V3X {
+        for status in [1u32, 2, 7, 11, 0xdead_beef] {
+            let mut h = with_stream_1(v);
+            let mark = h.events.len();
+            h.send(&goaway(1, status));
+            assert!(since(&h, mark).contains(&Ev::GoAway { last_good: 1, status }), "{:?}", since(&h, mark));
+            h.respond(1, 100);
+            let rx = h.expect_no_error();
+            assert_eq!(data_len(&rx, 1), 100);
+        }
+    }
+}
+
+// C111 (MUST): "server shuts down gracefully → GOAWAY(0) with Last-good = highest accepted
+// client stream; streams ≤ Last-good completed; then close".
+#[test]
+fn graceful_shutdown_finishes_accepted_streams_then_closes_c111() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.open_fin(3);
+        h.goaway(GOAWAY_OK);
+        let rx = h.flush();
+        assert_eq!(rx, [Rx::GoAway { last_good: 3, status: (v != V2).then_some(0) }]);
+        assert!(!h.s.is_closed());
+        assert_eq!(h.s.open_streams(), 2);
+        h.respond(1, 20_000);
+        h.respond(3, 20_000);
+        let rx = h.expect_no_error();
+        assert_eq!((data_len(&rx, 1), data_len(&rx, 3)), (20_000, 20_000));
+        assert!(h.s.is_closed(), "{v}: not closed after the last stream finished");
+    }
+}
+
+// C112 (MUST): "any session error → exactly one GOAWAY with the status, then close; no
+// frames after it" — here with queued DATA and two offences in one read.
+#[test]
+fn a_session_error_sends_exactly_one_goaway_and_nothing_after_c112() {
+    for v in [V3, V31, V2] {
+        let mut h = with_queued_body(v);
+        let mut bytes = h.encode(&rst_stream(0, CANCEL));
+        bytes.extend(h.encode(&data(0, &b"x"[..])));
+        bytes.extend(h.encode(&ping(7)));
+        h.send_bytes(&bytes);
+        let rx = h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+        assert!(!rx.contains(&Rx::Ping { id: 7 }), "{rx:?}");
+        assert_eq!(h.send_data(1, 10, true), Err(SendError::Closed));
+    }
+}
+
+// C113 (MUST): "no stream was ever accepted when the server sends GOAWAY →
+// Last-good-stream-ID = 0".
+#[test]
+fn goaway_without_accepted_streams_names_stream_0_c113() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.goaway(GOAWAY_OK);
+        let rx = h.flush();
+        assert_eq!(rx, [Rx::GoAway { last_good: 0, status: (v != V2).then_some(0) }]);
+        assert!(h.s.is_closed());
+        // only refused streams so far, then a session error
+        let mut h = Harness::with_config(v, SessionConfig { max_concurrent_streams: 0, ..SessionConfig::default() });
+        h.send(&h.syn(1));
+        h.expect_rst(1, REFUSED_STREAM);
+        h.send(&rst_stream(0, CANCEL));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 0);
+    }
+}
+
+// C114 (MUST): "GOAWAY status values the server emits → only 0, 1 or 2 (never 11, never a
+// 'FLOW_CONTROL_ERROR' value)". Flow-control session errors use 1.
+#[test]
+fn flow_control_session_errors_use_goaway_status_1_c114() {
+    let mut h = Harness::with_config(V31, config_windows(1 << 20, 65_536));
+    h.open(1);
+    h.send(&data(1, vec![0u8; 65_537]));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    let mut h = with_stream_1(V31);
+    h.send(&window_update(0, 0x7fff_ffff));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    let mut h = with_stream_1(V3);
+    h.goaway(2);
+    let rx = h.flush();
+    assert_eq!(rx, [Rx::GoAway { last_good: 1, status: Some(2) }]);
+}
+
+// ===================================================================== A12. Other client frames
+
+// C115 (CHOSEN): "HEADERS for an unknown stream → inflate; RST(id, INVALID_STREAM)".
+#[test]
+fn headers_for_an_unknown_stream_is_reset_as_invalid_stream_c115() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&headers(5).header("x-unknown", "1"));
+        h.expect_rst(5, INVALID_STREAM);
+        h.sync_check();
+    }
+}
+
+// C116 (CHOSEN): "HEADERS after the client's FIN on that stream → inflate; RST(id, PROTOCOL_ERROR)".
+#[test]
+fn headers_after_the_client_fin_is_reset_c116() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.send(&headers(1).header("x-late", "1"));
+        h.expect_rst(1, PROTOCOL_ERROR);
+        assert!(!h.events.iter().any(|e| matches!(e, Ev::Headers { .. })));
+        h.sync_check();
+    }
+}
+
+// C117 (CHOSEN): "SYN_REPLY from the client (any stream) → inflate; RST(id, PROTOCOL_ERROR)".
+#[test]
+fn syn_reply_from_the_client_is_reset_c117() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&syn_reply(1).header(":status", "200"));
+        h.expect_rst(1, PROTOCOL_ERROR);
+        h.send(&syn_reply(7).header(":status", "200"));
+        h.expect_rst(7, PROTOCOL_ERROR);
+        h.sync_check();
+    }
+}
+
+// C118 (MUST): "HEADERS with zero pairs on an open stream → accepted (no-op)".
+#[test]
+fn headers_with_zero_pairs_is_accepted_c118() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.send(&headers(1));
+        h.expect_silence();
+        h.send(&data(1, &b"body"[..]).fin());
+        assert_eq!(h.received(1), (b"body".to_vec(), true));
+        h.respond(1, 4);
+        h.expect_no_error();
+    }
+}
+
+// ===================================================================== A13. Never
+
+// C119 (MUST / CHOSEN): "after its own FIN on a stream: no more SYN_REPLY, HEADERS or DATA on
+// it (WINDOW_UPDATE for the client's upload and RST_STREAM stay allowed) … on spdy/3 sessions
+// it is sent anyway as a CHOSEN deviation".
+#[test]
+fn nothing_but_window_updates_after_the_server_fin_c119() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 65_536));
+        h.open(1);
+        h.respond(1, 100);
+        h.flush();
+        assert!(h.send_data(1, 10, false).is_err());
+        assert!(h.send_headers(1, &pairs(&[("x-late", "1")]), false).is_err());
+        assert!(h.reply(1, false).is_err());
+        // the client's upload still gets window credit
+        h.send(&data(1, vec![5u8; 60_000]));
+        h.consume(1, 60_000);
+        let rx = h.expect_no_error();
+        assert!(rx.iter().any(|f| matches!(f, Rx::WindowUpdate { id: 1, .. })), "{v}: {rx:?}");
+        assert!(!rx.iter().any(|f| matches!(f, Rx::Data { .. } | Rx::Headers { .. } | Rx::SynReply { .. })));
+    }
+}
+
+// C119: "after sending or receiving RST_STREAM: nothing more on that stream" (queued DATA
+// and HEADERS are dropped).
+#[test]
+fn nothing_after_a_reset_sent_by_the_server_c119() {
+    for v in [V3, V31, V2] {
+        let mut h = with_queued_body(v);
+        h.send_headers(1, &pairs(&[("x-trailer", "1")]), true).unwrap();
+        h.reset(1, INTERNAL_ERROR);
+        let rx = h.flush();
+        assert_eq!(on_stream(&rx, 1), [Rx::Rst { id: 1, status: INTERNAL_ERROR }], "{rx:?}");
+        h.send(&data(1, &b"x"[..]));
+        h.send(&window_update(1, 100));
+        h.expect_silence();
+    }
+}
+
+// C120 (MUST): "never answer a RST_STREAM with a RST_STREAM" (the harness flags it on every
+// test); here every status, on open, half-closed and unknown streams.
+#[test]
+fn rst_stream_is_never_answered_with_rst_stream_c120() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let mut id = 1;
+        for status in 0..=12u32 {
+            h.open(id);
+            h.send(&rst_stream(id, status));
+            h.open_fin(id + 2);
+            h.send(&rst_stream(id + 2, status));
+            h.send(&rst_stream(id + 4, status));
+            h.send(&rst_stream(id + 2, status));
+            h.expect_silence();
+            id += 6;
+        }
+    }
+}
+
+// C121 (MUST): "header blocks: one deflate stream per session, SPDY/3 dictionary, SYNC_FLUSH
+// at the end of every block, never finish the stream; a fresh inflater fed all blocks in
+// order decodes every one". The harness inflater checks this on every block; here for each
+// compressor setting.
+#[test]
+fn server_header_blocks_form_one_sync_flushed_zlib_stream_c121() {
+    use spdygate::spdy::header::CompressorKind;
+    let kinds = [
+        CompressorKind::default(),
+        CompressorKind::Zlib { level: 0, window_bits: 11, mem_level: 1 },
+        CompressorKind::Zlib { level: 9, window_bits: 15, mem_level: 9 },
+        CompressorKind::Zlib { level: 1, window_bits: 9, mem_level: 1 },
+    ];
+    for v in [V3, V31, V2] {
+        for kind in &kinds {
+            let mut h = Harness::with_config(v, SessionConfig { compressor: kind.clone(), ..SessionConfig::default() });
+            for i in 0..20u32 {
+                let id = 2 * i + 1;
+                h.open_fin(id);
+                let mut reply = response_headers(v);
+                reply.push((b"set-cookie".to_vec(), format!("id={i}\0theme=dark").into_bytes()));
+                reply.push((b"x-pad".to_vec(), noise(50 * i as usize, i)));
+                h.reply_with(id, &reply, false).unwrap();
+                h.send_headers(id, &pairs(&[("x-trailer", format!("t{i}"))]), true).unwrap();
+                let rx = h.expect_no_error();
+                assert!(rx.contains(&Rx::SynReply { id, fin: false, headers: reply }), "{v} {kind:?}: {rx:?}");
+                assert!(rx.contains(&Rx::Headers { id, fin: true, headers: pairs(&[("x-trailer", format!("t{i}"))]) }));
+            }
+        }
+    }
+}
+
+// C121 with our own CRIME-resistant encoder.
+#[test]
+fn fast_encoder_blocks_inflate_with_stock_zlib_c121() {
+    use spdygate::spdy::header::CompressorKind;
+    for v in [V3, V31, V2] {
+        let kind = CompressorKind::Fast { sensitive: vec![b"x-secret".to_vec()] };
+        let mut h = Harness::with_config(v, SessionConfig { compressor: kind, ..SessionConfig::default() });
+        for i in 0..10u32 {
+            let id = 2 * i + 1;
+            h.open_fin(id);
+            let mut reply = response_headers(v);
+            reply.push((b"x-secret".to_vec(), format!("token-{}", i % 3).into_bytes()));
+            reply.push((b"set-cookie".to_vec(), b"a=1\0b=2".to_vec()));
+            h.reply_with(id, &reply, true).unwrap();
+            let rx = h.expect_no_error();
+            assert!(rx.contains(&Rx::SynReply { id, fin: true, headers: reply }), "{v}: {rx:?}");
+        }
+    }
+}
+
+// C123 (MUST): "DATA frame length ≤ min(stream send window, session send window in 3.1)" —
+// checked by the harness on every DATA frame; here windows are granted in odd-sized dribbles.
+#[test]
+fn data_frames_never_exceed_the_send_windows_c123() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.send(&settings().initial_window(1000));
+        get_with_body(&mut h, 1, 50_000);
+        get_with_body(&mut h, 3, 50_000);
+        let mut total = data_len(&h.flush(), 1);
+        let mut k = 0u32;
+        while total < 100_000 {
+            k += 1;
+            assert!(k < 2000, "stalled at {total}");
+            let d = 1 + (k * 7919) % 5000;
+            h.send(&window_update(1 + 2 * (k % 2), d));
+            h.send(&window_update(3 - 2 * (k % 2), d / 2 + 1));
+            if v == V31 && k % 3 == 0 {
+                h.send(&window_update(0, 3 * d));
+            }
+            let rx = h.expect_no_error();
+            total += data_len(&rx, 1) + data_len(&rx, 3);
+        }
+        assert_eq!(total, 100_000);
+    }
+}
+
+// C124 (MUST): "no uppercase header names, no empty names, no empty NUL-separated parts, no
+// hop-by-hop headers" — what the application hands over arrives intact (checked on every
+// block); normalising names is the gateway's job (C57).
+#[test]
+fn reply_headers_reach_the_client_intact_c124() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        let mut reply = response_headers(v);
+        reply.push((b"set-cookie".to_vec(), b"a=1\0b=2\0c=3".to_vec()));
+        reply.push((b"x-empty".to_vec(), if v == V2 { b"-".to_vec() } else { Vec::new() }));
+        h.reply_with(1, &reply, true).unwrap();
+        let rx = h.expect_no_error();
+        assert_eq!(rx, [Rx::SynReply { id: 1, fin: true, headers: reply }]);
+    }
+}
+
+// C125 (SHOULD / CHOSEN): "PING replies (SHOULD) and RST_STREAM/GOAWAY (CHOSEN) go ahead of
+// queued DATA".
+#[test]
+fn ping_replies_resets_and_goaway_go_ahead_of_queued_data_c125() {
+    for v in [V3, V31, V2] {
+        let mut h = with_queued_body(v);
+        h.open_fin(3);
+        h.respond(3, 100_000);
+        h.send(&ping(5));
+        h.reset(3, CANCEL);
+        h.goaway(GOAWAY_OK);
+        let rx = h.expect_no_error_but_goaway();
+        let first_data = index_of(&rx, Rx::is_data);
+        assert!(index_of(&rx, |f| *f == Rx::Ping { id: 5 }) < first_data, "{v}: {rx:?}");
+        assert!(index_of(&rx, |f| matches!(f, Rx::Rst { id: 3, .. })) < first_data, "{v}: {rx:?}");
+        assert!(index_of(&rx, |f| matches!(f, Rx::GoAway { .. })) < first_data, "{v}: {rx:?}");
+        assert_eq!(data_len(&rx, 3), 0);
+    }
+}
+
+// C125: a session error's GOAWAY also goes ahead of queued DATA (which is then never sent).
+#[test]
+fn session_error_goaway_goes_ahead_of_queued_data_c125() {
+    let mut h = with_queued_body(V31);
+    h.send(&data(0, &b"x"[..]));
+    let rx = h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    assert_eq!(data_len(&rx, 1), 0, "{rx:?}");
+}
+
+// C126 (MUST): "never send PERSIST flags (CHOSEN) and never send
+// SETTINGS_CLIENT_CERTIFICATE_VECTOR_SIZE or CREDENTIAL" (checked on every frame; here the
+// initial frames of every version and configuration).
+#[test]
+fn server_never_sends_persist_flags_or_credential_settings_c126() {
+    for v in [V3, V31, V2] {
+        for config in [SessionConfig::default(), config_windows(65_536, 65_536)] {
+            let h = Harness::with_config(v, config);
+            for f in &h.initial {
+                match f {
+                    Rx::Settings { flags, entries } => {
+                        assert_eq!(*flags, 0);
+                        assert!(entries.iter().all(|e| e.0 == 0 && e.1 != 8), "{entries:?}");
+                    }
+                    Rx::WindowUpdate { id: 0, .. } => assert_eq!(v, V31),
+                    other => panic!("{v}: unexpected initial frame {other:?}"),
+                }
+            }
+        }
+    }
+}
+
+// ===================================================================== E. SPDY/2 sessions
+
+// E1: "Control frames carry version 2; GOAWAY is 4 bytes (no status) — C9/C112 use length 4
+// and no code". (Every frame the harness parses on a SPDY/2 session must carry version 2.)
+#[test]
+fn spdy2_goaway_is_4_bytes_both_ways_e1() {
+    let mut h = with_stream_1(V2);
+    h.send(&control(2, 7, 0, &[0, 0, 0, 0, 0, 0, 0, 0]));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    let mut h = with_stream_1(V2);
+    h.send(&control(2, 7, 0, &[0, 0]));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    let mut h = with_stream_1(V2);
+    let mark = h.events.len();
+    h.send(&goaway(0, 0));
+    assert!(since(&h, mark).iter().any(|e| matches!(e, Ev::GoAway { last_good: 0, .. })), "{:?}", since(&h, mark));
+    h.goaway(GOAWAY_OK);
+    let bytes = {
+        let mut out = Vec::new();
+        while let Some(_) = h.s.poll_transmit(&mut out, h.now) {}
+        out
+    };
+    assert_eq!(bytes, hex!("80 02 00 07 00 00 00 04 00 00 00 01"));
+}
+
+// E1: a SPDY/2 session answers a SPDY/3 SYN_STREAM (version 3) with UNSUPPORTED_VERSION, as
+// C16 does the other way round.
+#[test]
+fn spdy2_syn_stream_with_version_3_is_refused_as_unsupported_e1_c16() {
+    let mut h = with_stream_1(V2);
+    h.send(&h.syn(3).version(3));
+    h.expect_rst(3, UNSUPPORTED_VERSION);
+    h.sync_check();
+}
+
+// E4: "Request names method, url, version, scheme + ordinary host; response status,
+// version" — the session hands SPDY/2 names over unchanged and sends the application's.
+#[test]
+fn spdy2_request_and_response_names_pass_unchanged_e4() {
+    let mut h = Harness::new(V2);
+    h.open_fin(1);
+    let Some(Ev::Opened { headers, .. }) = h.opened(1) else { unreachable!() };
+    for name in ["method", "url", "version", "scheme", "host"] {
+        assert!(get(&headers, name).is_some(), "{name} missing in {headers:?}");
+    }
+    h.respond(1, 0);
+    let rx = h.expect_no_error();
+    assert!(matches!(&rx[..], [Rx::SynReply { headers, fin: true, .. }] if get(headers, "status") == Some(&b"200"[..])), "{rx:?}");
+}
+
+// E5: "No flow control: C71–C91 do not apply; WINDOW_UPDATE is ignored".
+#[test]
+fn spdy2_has_no_flow_control_and_ignores_window_update_e5() {
+    let mut h = Harness::new(V2);
+    h.send(&settings().initial_window(1000));
+    get_with_body(&mut h, 1, 300_000);
+    let rx = h.expect_no_error();
+    assert_eq!(data_len(&rx, 1), 300_000);
+    assert!(has_fin(&rx, 1));
+    h.open(3);
+    for wu in [window_update(3, 0), window_update(0, 0), window_update(3, 0x7fff_ffff), window_update(3, 0x7fff_ffff), window_update(9, 1)] {
+        h.send(&wu);
+    }
+    h.expect_silence();
+    // uploads are not window-limited either, and never answered with WINDOW_UPDATE
+    h.auto_consume = true;
+    for _ in 0..5 {
+        h.send(&data(3, vec![1u8; 60_000]));
+    }
+    h.expect_silence();
+    assert_eq!(h.received(3).0.len(), 300_000);
+    assert_eq!(h.s.stream_send_window(spdygate::spdy::StreamId::new(3)), None);
+}
+
+// E8: "NOOP (type 5) is valid and ignored".
+#[test]
+fn spdy2_noop_is_ignored_e8() {
+    let mut h = with_stream_1(V2);
+    for _ in 0..5 {
+        h.send(&noop());
+    }
+    h.expect_silence();
+    h.expect_alive();
+}
+
+// E9: "SETTINGS entry ID is 24-bit little-endian followed by the flag byte" — the server's
+// own SETTINGS decode that way (MAX_CONCURRENT_STREAMS = 256), and client SETTINGS in that
+// layout are accepted.
+#[test]
+fn spdy2_settings_ids_are_little_endian_e9() {
+    let mut h = Harness::with_config(V2, SessionConfig { max_concurrent_streams: 77, ..SessionConfig::default() });
+    let Some(Rx::Settings { entries, .. }) = h.initial.first() else { panic!("{:?}", h.initial) };
+    assert!(entries.contains(&(0, SETTINGS_MAX_CONCURRENT_STREAMS, 77)), "{entries:?}");
+    // `04 00 00 01` read big-endian would be flags 4 on id 1; little-endian it is id 4 with
+    // PERSIST_VALUE: either way a valid frame
+    h.send(&settings().entry(FLAG_PERSIST_VALUE, SETTINGS_MAX_CONCURRENT_STREAMS, 100).entry(0, 0x01_0203, 1));
+    h.expect_silence();
+    h.expect_alive();
+}
+
+// E10: "SYN_REPLY/HEADERS have 2 unused bytes before the block" — client HEADERS in that
+// layout decode (the reply direction is checked by the harness parser on every reply).
+#[test]
+fn spdy2_headers_have_two_unused_bytes_e10() {
+    let mut h = with_stream_1(V2);
+    h.send(&headers(1).header("x-extra", "1").fin());
+    assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-extra", "1")]), fin: true }), "{:?}", h.events);
+    h.respond(1, 0);
+    h.expect_no_error();
+}
+
+// ===================================================================== B. Limits (CONFORMANCE §B, §C)
+
+// B4: "cap total streams per connection (default 1 000, then GOAWAY(0) so the client
+// reconnects)" (`Limits::max_streams_per_session`).
+#[test]
+fn stream_count_limit_sends_goaway_ok_b4() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::with_config(v, with_limits(|l| l.max_streams_per_session = 3));
+        for id in [1u32, 3, 5] {
+            h.open_fin(id);
+            h.respond(id, 10);
+        }
+        h.send(&h.syn(7).fin());
+        h.flush();
+        assert!(h.error.is_none());
+        assert!(h.opened(7).is_none(), "{v}: a 4th stream was accepted");
+        let goaways: Vec<&Rx> = h.rx_log.iter().filter(|f| matches!(f, Rx::GoAway { .. })).collect();
+        assert_eq!(goaways, [&Rx::GoAway { last_good: 5, status: (v != V2).then_some(0) }], "{v}: {:?}", h.rx_log);
+        assert!(h.s.is_closed());
+    }
+}
+
+/// Opens `id`, answers it (so the cancel is not "before a response") and cancels it.
+fn answered_then_cancelled(h: &mut Harness, id: u32) {
+    h.open(id);
+    h.reply(id, false).unwrap();
+    let rx = h.flush();
+    assert!(h.error.is_none() && rx.len() == 1, "{rx:?} {:?}", h.error);
+    h.send(&rst_stream(id, CANCEL));
+}
+
+// B4 (rapid reset): "count client cancels per connection (default: more than 100 cancels in
+// 10 s …) → GOAWAY(1)+close" (`Limits::max_cancels`, `flood_window`).
+#[test]
+fn cancel_flood_closes_the_session_b4() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::with_config(v, with_limits(|l| l.max_cancels = 5));
+        let mut id = 1;
+        for _ in 0..5 {
+            answered_then_cancelled(&mut h, id);
+            id += 2;
+        }
+        h.expect_silence();
+        // the window slides: after 10 s the count starts again
+        h.advance(Duration::from_secs(11));
+        for _ in 0..5 {
+            answered_then_cancelled(&mut h, id);
+            id += 2;
+        }
+        h.expect_silence();
+        answered_then_cancelled(&mut h, id);
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, id);
+    }
+}
+
+// B4, default: 100 cancels are tolerated, the 101st within 10 s closes.
+#[test]
+fn default_cancel_limit_is_100_per_10_seconds_b4() {
+    let mut h = Harness::new(V31);
+    let mut id = 1;
+    for _ in 0..100 {
+        answered_then_cancelled(&mut h, id);
+        id += 2;
+    }
+    h.expect_silence();
+    h.open(id);
+    h.send(&rst_stream(id, CANCEL));
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, id);
+}
+
+// B5: "cap the outbound control-frame queue …, stop reading the socket while it is over the
+// cap" (`Limits::max_queued_control_bytes`, `wants_read`).
+#[test]
+fn control_queue_over_its_bound_stops_reading_until_flushed_b5() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::with_config(
+            v,
+            with_limits(|l| {
+                l.max_queued_control_bytes = 1000;
+                l.max_invalid_stream_frames = 100_000;
+            }),
+        );
+        h.open(1);
+        // 200 DATA frames for distinct unknown streams: 200 RST_STREAMs (16 bytes each)
+        let bytes: Vec<u8> = (0..200u32).flat_map(|i| h.encode(&data(1001 + 2 * i, &b"x"[..]))).collect();
+        h.send_bytes(&bytes);
+        assert!(h.error.is_none(), "{:?}", h.error);
+        assert!(h.stalled && !h.s.wants_read(), "{v}: still reading with the control queue over its bound");
+        let mut rsts = 0;
+        for _ in 0..200 {
+            let rx = h.flush();
+            rsts += rx.iter().filter(|f| matches!(f, Rx::Rst { status: INVALID_STREAM, .. })).count();
+            assert!(h.s.wants_read(), "flushed, yet not reading");
+            h.pump();
+            if !h.stalled_now() {
+                break;
+            }
+        }
+        rsts += h.flush().iter().filter(|f| matches!(f, Rx::Rst { .. })).count();
+        assert!(rsts > 0 && rsts <= 200);
+        h.expect_alive();
+    }
+}
+
+// B7: "cap SETTINGS frames per second (default 10/s → GOAWAY(1)+close)"
+// (`Limits::max_settings_per_second`).
+#[test]
+fn settings_flood_closes_the_session_b7() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        for _ in 0..10 {
+            h.send(&settings().entry(0, 4, 100));
+        }
+        h.expect_silence();
+        h.advance(Duration::from_millis(1100));
+        for _ in 0..10 {
+            h.send(&settings().entry(0, 4, 100));
+        }
+        h.expect_silence();
+        h.send(&settings().entry(0, 4, 100));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// B8: "Zero-length DATA without FIN, HEADERS with no pairs, unknown control types,
+// WINDOW_UPDATEs for unknown streams, NOOPs on SPDY/2 … (default: more than 1 000 in 10 s
+// → GOAWAY(1)+close)" (`Limits::max_no_progress_frames`).
+#[test]
+fn no_progress_frame_flood_closes_the_session_b8() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::with_config(v, with_limits(|l| l.max_no_progress_frames = 20));
+        h.open(1);
+        for i in 0..20 {
+            match i % 3 {
+                0 => h.send(&data(1, Vec::new())),
+                1 => h.send(&control(v.wire(), 0xf00d, 0, b"")),
+                _ => h.send(&headers(1)),
+            }
+        }
+        h.expect_silence();
+        h.send(&data(1, Vec::new()));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// B8 with the default limit: 1 000 empty DATA frames pass, a burst well over it closes.
+#[test]
+fn default_no_progress_limit_is_1000_per_10_seconds_b8() {
+    let mut h = with_stream_1(V31);
+    let empty = h.encode(&data(1, Vec::new()));
+    h.send_bytes(&empty.repeat(1000));
+    h.expect_silence();
+    h.send_bytes(&empty);
+    h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+}
+
+// B9: "Use a per-stream send-progress timeout (default 60 s) → RST(id, CANCEL) and release
+// upstream resources. SETTINGS_INITIAL_WINDOW_SIZE 0 followed by nothing: same timeout."
+// (`Limits::send_progress_timeout`).
+#[test]
+fn a_stream_that_cannot_send_for_60_seconds_is_cancelled_b9() {
+    for v in V3X {
+        let mut h = Harness::new(v);
+        h.send(&settings().initial_window(0));
+        get_with_body(&mut h, 1, 10_000);
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 0);
+        h.advance(Duration::from_secs(59));
+        h.expect_silence();
+        let mark = h.events.len();
+        h.advance(Duration::from_secs(2));
+        h.expect_rst(1, CANCEL);
+        assert!(since(&h, mark).iter().any(|e| matches!(e, Ev::Reset { id: 1, status: CANCEL, by_peer: false })), "{:?}", since(&h, mark));
+        h.expect_alive();
+    }
+}
+
+// B9: progress resets the timer.
+#[test]
+fn send_progress_restarts_the_timeout_b9() {
+    let mut h = Harness::new(V3);
+    h.send(&settings().initial_window(100));
+    get_with_body(&mut h, 1, 10_000);
+    h.flush();
+    for _ in 0..5 {
+        h.advance(Duration::from_secs(50));
+        h.send(&window_update(1, 100));
+        let rx = h.expect_no_error();
+        assert_eq!(data_len(&rx, 1), 100);
+    }
+}
+
+// B10: "Timeout … for an idle session (… default 3 min); close idle sessions with GOAWAY(0)"
+// (`Limits::idle_timeout`); C6 is its socket half.
+#[test]
+fn idle_session_is_closed_with_goaway_ok_b10() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.respond(1, 10);
+        h.flush();
+        h.advance(Duration::from_secs(179));
+        h.expect_silence();
+        h.advance(Duration::from_secs(2));
+        let rx = h.flush();
+        assert!(h.error.is_none());
+        assert_eq!(rx, [Rx::GoAway { last_good: 1, status: (v != V2).then_some(0) }]);
+        assert!(h.s.is_closed());
+    }
+}
+
+// B10: an open stream is not idle.
+#[test]
+fn a_session_with_an_open_stream_is_not_idle_b10() {
+    let mut h = Harness::with_config(V31, with_limits(|l| l.idle_timeout = Duration::from_secs(5)));
+    h.open(1);
+    h.advance(Duration::from_secs(30));
+    h.expect_silence();
+    assert!(!h.s.is_closed());
+}

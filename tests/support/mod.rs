@@ -353,6 +353,11 @@ impl Harness {
         }
     }
 
+    /// Input is still waiting for `recv` (it stopped reading).
+    pub fn stalled_now(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// The next unused odd client stream id.
     pub fn next_id(&self) -> u32 {
         if self.max_client_id == 0 {
@@ -765,6 +770,14 @@ impl Harness {
             !rx.iter().any(|f| matches!(f, Rx::Rst { .. } | Rx::GoAway { .. })),
             "unexpected RST_STREAM/GOAWAY: {rx:?}"
         );
+        rx
+    }
+
+    /// Flushes and expects no RST_STREAM except ones the application asked for, and no
+    /// session error (a GOAWAY the application asked for is allowed).
+    pub fn expect_no_error_but_goaway(&mut self) -> Vec<Rx> {
+        let rx = self.flush();
+        assert!(self.error.is_none(), "unexpected session error {:?}, frames {rx:?}", self.error);
         rx
     }
 
