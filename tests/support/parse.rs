@@ -207,6 +207,8 @@ impl ServerParser {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tx {
     SynStream { id: u32, fin: bool },
+    /// A SYN_STREAM with a foreign version field (its id still takes a number, C16).
+    ForeignSynStream { id: u32 },
     Data { id: u32, fin: bool, len: usize },
     Rst { id: u32 },
     Settings { entries: Vec<(u8, u32, u32)> },
@@ -255,6 +257,9 @@ impl ClientTracker {
             return Tx::Data { id, fin: flags & 1 != 0, len: p.len() };
         }
         if u16::from_be_bytes([f[0] & 0x7f, f[1]]) != version.wire() {
+            if u16::from_be_bytes([f[2], f[3]]) == 1 && p.len() >= 4 {
+                return Tx::ForeignSynStream { id: word(0) & 0x7fff_ffff };
+            }
             return Tx::Other;
         }
         match u16::from_be_bytes([f[2], f[3]]) {
