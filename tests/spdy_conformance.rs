@@ -2867,3 +2867,48 @@ fn a_session_with_an_open_stream_is_not_idle_b10() {
     h.expect_silence();
     assert!(!h.s.is_closed());
 }
+
+// ===================================================================== the index
+
+/// The last `_`-separated token is a rule id (c7, c12a, e6, b4).
+fn is_rule_token(t: &str) -> bool {
+    let mut c = t.chars();
+    matches!(c.next(), Some('c' | 'e' | 'b'))
+        && c.as_str().trim_end_matches('a').len() > 0
+        && c.as_str().trim_end_matches('a').chars().all(|d| d.is_ascii_digit())
+}
+
+#[test]
+fn conformance_index_lists_every_rule_and_every_test() {
+    let index = include_str!("CONFORMANCE_INDEX.md");
+    let src = include_str!("spdy_conformance.rs");
+    let lines: Vec<&str> = src.lines().collect();
+    let names: Vec<&str> = lines
+        .windows(2)
+        .filter(|w| w[0].trim() == "#[test]")
+        .filter_map(|w| w[1].strip_prefix("fn ").and_then(|r| r.split('(').next()))
+        .collect();
+    assert!(names.len() > 100);
+    for n in &names {
+        assert!(index.contains(&format!("`{n}`")), "{n} is missing from tests/CONFORMANCE_INDEX.md");
+    }
+    for piece in index.split('`').skip(1).step_by(2) {
+        let last = piece.rsplit('_').next().unwrap_or("");
+        if piece.contains('_') && piece.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && is_rule_token(last) {
+            assert!(names.contains(&piece), "the index names {piece}, which is not a test");
+        }
+    }
+    // every rule of CONFORMANCE.md has a row (the spec sits beside the checkout in CI)
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/spec/CONFORMANCE.md");
+    if let Ok(spec) = std::fs::read_to_string(spec) {
+        let mut rules = 0;
+        for line in spec.lines() {
+            let Some(id) = line.strip_prefix("| ").and_then(|r| r.split(' ').next()) else { continue };
+            if (id.starts_with('C') || id.starts_with('E')) && id[1..].starts_with(|c: char| c.is_ascii_digit()) {
+                rules += 1;
+                assert!(index.contains(&format!("\n| {id} |")), "rule {id} has no row in tests/CONFORMANCE_INDEX.md");
+            }
+        }
+        assert_eq!(rules, 139);
+    }
+}
