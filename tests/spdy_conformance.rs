@@ -133,7 +133,8 @@ fn first_frame_is_settings_with_concurrency_and_initial_window_c2() {
 // C2: the advertised values are the configured ones.
 #[test]
 fn first_settings_carry_the_configured_values_c2() {
-    let config = SessionConfig { max_concurrent_streams: 100, initial_window_size: 200_000, ..SessionConfig::default() };
+    let config =
+        SessionConfig { max_concurrent_streams: 100, initial_window_size: 200_000, ..SessionConfig::default() };
     let h = Harness::with_config(V31, config);
     let Some(Rx::Settings { entries, .. }) = h.initial.first() else { panic!("{:?}", h.initial) };
     assert!(entries.contains(&(0, SETTINGS_MAX_CONCURRENT_STREAMS, 100)), "{entries:?}");
@@ -263,7 +264,11 @@ fn c5_syn(v: Version, payload: usize) -> (SynStream, Pairs) {
 #[test]
 fn syn_stream_with_an_8192_byte_payload_is_accepted_c5() {
     for v in V3X {
-        let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(DeflateMode::Stored { window_bits: 15 }, zlib::dictionary(v)));
+        let mut h = Harness::with_client(
+            v,
+            SessionConfig::default(),
+            Deflater::with_mode(DeflateMode::Stored { window_bits: 15 }, zlib::dictionary(v)),
+        );
         let (syn, p) = c5_syn(v, 8192);
         let bytes = h.encode(&syn);
         assert_eq!(bytes.len(), 8 + 8192);
@@ -283,14 +288,22 @@ fn syn_stream_with_an_8192_byte_payload_is_accepted_c5() {
 #[test]
 fn headers_with_an_8192_byte_payload_is_accepted_c5() {
     for v in V3X {
-        let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(DeflateMode::Stored { window_bits: 15 }, zlib::dictionary(v)));
+        let mut h = Harness::with_client(
+            v,
+            SessionConfig::default(),
+            Deflater::with_mode(DeflateMode::Stored { window_bits: 15 }, zlib::dictionary(v)),
+        );
         h.open(1);
         // Later stored block: 5 (block head) + nv + 5 (sync flush); HEADERS fixed part 4.
         let cookie = noise(8192 - 4 - 10 - 18, 9);
         let bytes = h.encode(&headers(1).header("cookie", &cookie));
         assert_eq!(bytes.len(), 8 + 8192);
         h.send_bytes(&bytes);
-        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("cookie", &cookie)]), fin: false }), "{:?}", h.events);
+        assert!(
+            h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("cookie", &cookie)]), fin: false }),
+            "{:?}",
+            h.events
+        );
         h.expect_no_error();
         h.sync_check();
     }
@@ -360,14 +373,14 @@ fn window_update_with_length_other_than_8_is_a_session_error_c10() {
 #[test]
 fn settings_with_a_length_that_does_not_match_its_count_is_a_session_error_c11() {
     let cases: Vec<Vec<u8>> = vec![
-        vec![],                                           // length 0
-        vec![0, 0],                                       // length 2 < 4
-        vec![0, 0, 0, 1],                                 // n = 1, no entry
-        vec![0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0],         // n = 0, one entry
-        vec![0, 0, 0, 1, 0, 0, 0, 7, 0, 1, 0, 0, 0, 0],   // n = 1, 10 bytes
-        vec![0x20, 0, 0, 0],                              // n = 2^29: 4 + 8n wraps to 4 in u32
-        vec![0x20, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0],      // n = 2^29 + one entry (wraps to 12)
-        vec![0xff, 0xff, 0xff, 0xff],                     // n = 2^32 − 1
+        vec![],                                         // length 0
+        vec![0, 0],                                     // length 2 < 4
+        vec![0, 0, 0, 1],                               // n = 1, no entry
+        vec![0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0],       // n = 0, one entry
+        vec![0, 0, 0, 1, 0, 0, 0, 7, 0, 1, 0, 0, 0, 0], // n = 1, 10 bytes
+        vec![0x20, 0, 0, 0],                            // n = 2^29: 4 + 8n wraps to 4 in u32
+        vec![0x20, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0],    // n = 2^29 + one entry (wraps to 12)
+        vec![0xff, 0xff, 0xff, 0xff],                   // n = 2^32 − 1
     ];
     for v in [V3, V31, V2] {
         for p in &cases {
@@ -478,7 +491,11 @@ fn unexpected_flags_are_ignored_c15() {
         assert_eq!(h.received(1), (b"abc".to_vec(), false));
         // HEADERS with undefined bits
         h.send(&headers(1).header("x-a", "b").flags(0xf0));
-        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-a", "b")]), fin: false }), "{:?}", h.events);
+        assert!(
+            h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-a", "b")]), fin: false }),
+            "{:?}",
+            h.events
+        );
         // PING with flags → answered
         h.send(&ping(5).flags(0xff));
         let rx = h.expect_no_error();
@@ -602,7 +619,9 @@ fn valid_syn_stream_opens_a_stream_answered_by_one_syn_reply_c20() {
             let rx = h.expect_no_error();
             let replies: Vec<&Rx> = rx.iter().filter(|f| matches!(f, Rx::SynReply { .. })).collect();
             assert_eq!(replies.len(), 1, "{rx:?}");
-            assert!(matches!(replies[0], Rx::SynReply { id: i, headers, .. } if *i == id && *headers == response_headers(v)));
+            assert!(
+                matches!(replies[0], Rx::SynReply { id: i, headers, .. } if *i == id && *headers == response_headers(v))
+            );
             assert!(h.reply(id, true).is_err(), "a second send_reply was accepted");
         }
     }
@@ -738,7 +757,11 @@ fn syn_stream_after_the_server_goaway_is_ignored_c28() {
         assert!(h.opened(3).is_none());
         // stream 1 continues, and the ignored block was inflated: HEADERS refer back to it
         h.send(&headers(1).header("x-late", "ignored"));
-        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-late", "ignored")]), fin: false }), "{:?}", h.events);
+        assert!(
+            h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-late", "ignored")]), fin: false }),
+            "{:?}",
+            h.events
+        );
         h.respond(1, 1000);
         let rx = h.expect_no_error();
         assert_eq!(data_len(&rx, 1), 1000);
@@ -757,7 +780,11 @@ fn syn_stream_after_the_client_goaway_is_refused_c29() {
         h.expect_rst(3, REFUSED_STREAM);
         assert!(h.opened(3).is_none());
         h.send(&headers(1).header("x-late", "refused"));
-        assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-late", "refused")]), fin: false }), "{:?}", h.events);
+        assert!(
+            h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-late", "refused")]), fin: false }),
+            "{:?}",
+            h.events
+        );
     }
 }
 
@@ -781,7 +808,9 @@ fn syn_stream_with_fin_half_closes_and_gets_a_normal_response_c30() {
 // 3 bits". E10: SPDY/2 priority is the top 2 bits of byte 8; byte 9 unused.
 #[test]
 fn slot_and_unused_priority_bits_are_ignored_c31_e10() {
-    for (v, byte, slot, want) in [(V31, 0x7f, 0xff, 3), (V3, 0xbf, 0x00, 5), (V31, 0x1f, 0x01, 0), (V2, 0xff, 0xff, 3), (V2, 0x7f, 0x80, 1)] {
+    for (v, byte, slot, want) in
+        [(V31, 0x7f, 0xff, 3), (V3, 0xbf, 0x00, 5), (V31, 0x1f, 0x01, 0), (V2, 0xff, 0xff, 3), (V2, 0x7f, 0x80, 1)]
+    {
         let mut h = Harness::new(v);
         h.send(&h.syn(1).pri_byte(byte).slot(slot));
         match h.opened(1) {
@@ -797,7 +826,8 @@ fn slot_and_unused_priority_bits_are_ignored_c31_e10() {
 fn higher_priority_streams_are_served_first_c32() {
     for v in [V31, V2] {
         let mut h = Harness::new(v);
-        let prios: [(u32, u8); 4] = if v == V2 { [(1, 3), (3, 0), (5, 2), (7, 1)] } else { [(1, 7), (3, 0), (5, 3), (7, 1)] };
+        let prios: [(u32, u8); 4] =
+            if v == V2 { [(1, 3), (3, 0), (5, 2), (7, 1)] } else { [(1, 7), (3, 0), (5, 3), (7, 1)] };
         for (id, p) in prios {
             h.send(&h.syn(id).priority(p).fin());
         }
@@ -825,7 +855,9 @@ fn higher_priority_streams_are_served_first_c32() {
 // GOAWAY(1)+close". E2: on SPDY/2 the DICTID is 0xdfa251b2 (907-byte dictionary).
 #[test]
 fn first_block_with_a_foreign_dictionary_is_a_session_error_c33_e2() {
-    for (v, foreign) in [(V3, zlib::SPDY2_DICT), (V31, zlib::SPDY2_DICT), (V2, zlib::SPDY3_DICT), (V3, &zlib::SPDY3_DICT[..1422])] {
+    for (v, foreign) in
+        [(V3, zlib::SPDY2_DICT), (V31, zlib::SPDY2_DICT), (V2, zlib::SPDY3_DICT), (V3, &zlib::SPDY3_DICT[..1422])]
+    {
         let d = Deflater::with_mode(DeflateMode::Zlib { level: 6, window_bits: 15 }, foreign);
         let mut h = Harness::with_client(v, SessionConfig::default(), d);
         h.send(&h.syn(1));
@@ -844,7 +876,10 @@ fn spdy2_blocks_use_the_907_byte_dictionary_and_16_bit_lengths_e2() {
     assert!(matches!(h.opened(1), Some(Ev::Opened { headers, .. }) if headers == hdrs));
     h.respond(1, 3);
     let rx = h.expect_no_error();
-    assert!(rx.iter().any(|f| matches!(f, Rx::SynReply { id: 1, headers, .. } if *headers == response_headers(V2))), "{rx:?}");
+    assert!(
+        rx.iter().any(|f| matches!(f, Rx::SynReply { id: 1, headers, .. } if *headers == response_headers(V2))),
+        "{rx:?}"
+    );
 }
 
 // C33a (CHOSEN): "first header block compressed without a preset dictionary (FDICT = 0) →
@@ -852,11 +887,20 @@ fn spdy2_blocks_use_the_907_byte_dictionary_and_16_bit_lengths_e2() {
 #[test]
 fn first_block_without_a_preset_dictionary_is_decoded_c33a() {
     for v in [V3, V31, V2] {
-        let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(DeflateMode::ZlibNoDictionary { level: 6 }, &[]));
+        let mut h = Harness::with_client(
+            v,
+            SessionConfig::default(),
+            Deflater::with_mode(DeflateMode::ZlibNoDictionary { level: 6 }, &[]),
+        );
         for id in [1u32, 3, 5] {
             let p = request_headers(v, &format!("/nodict/{id}"));
             h.send(&syn_stream(id).headers(&p).fin());
-            assert!(matches!(h.opened(id), Some(Ev::Opened { headers, .. }) if headers == p), "{v}: {:?} {:?}", h.events, h.error);
+            assert!(
+                matches!(h.opened(id), Some(Ev::Opened { headers, .. }) if headers == p),
+                "{v}: {:?} {:?}",
+                h.events,
+                h.error
+            );
         }
         h.expect_no_error();
     }
@@ -957,7 +1001,8 @@ fn any_client_window_size_and_level_is_decoded_c35() {
             }
         }
         for mode in modes {
-            let mut h = Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(mode, zlib::dictionary(v)));
+            let mut h =
+                Harness::with_client(v, SessionConfig::default(), Deflater::with_mode(mode, zlib::dictionary(v)));
             serve_three(&mut h, true);
         }
     }
@@ -1884,7 +1929,13 @@ fn repeated_settings_id_uses_the_first_value_c92() {
 #[test]
 fn unknown_settings_ids_are_ignored_c93() {
     for v in V3X {
-        let s = settings().entry(0, 0, 1).entry(0, 9, 2).entry(0, 0xff_ffff, 3).initial_window(12_345).entry(0, 8, 4).entry(0, 1, 5);
+        let s = settings()
+            .entry(0, 0, 1)
+            .entry(0, 9, 2)
+            .entry(0, 0xff_ffff, 3)
+            .initial_window(12_345)
+            .entry(0, 8, 4)
+            .entry(0, 1, 5);
         assert_eq!(window_after(v, s), 12_345);
     }
 }
@@ -1906,7 +1957,10 @@ fn persisted_entries_from_the_client_are_skipped_c95() {
     for v in V3X {
         assert_eq!(window_after(v, settings().entry(FLAG_PERSISTED, SETTINGS_INITIAL_WINDOW_SIZE, 10_000)), 65_536);
         assert_eq!(
-            window_after(v, settings().entry(FLAG_PERSISTED, SETTINGS_MAX_CONCURRENT_STREAMS, 1).initial_window(20_000)),
+            window_after(
+                v,
+                settings().entry(FLAG_PERSISTED, SETTINGS_MAX_CONCURRENT_STREAMS, 1).initial_window(20_000)
+            ),
             20_000
         );
     }
@@ -2157,7 +2211,11 @@ fn client_goaway_lets_open_streams_complete_then_closes_c110() {
         h.open(3);
         let mark = h.events.len();
         h.send(&goaway(0, 0));
-        assert!(since(&h, mark).iter().any(|e| matches!(e, Ev::GoAway { last_good: 0, status: 0 })), "{:?}", since(&h, mark));
+        assert!(
+            since(&h, mark).iter().any(|e| matches!(e, Ev::GoAway { last_good: 0, status: 0 })),
+            "{:?}",
+            since(&h, mark)
+        );
         h.respond(1, 30_000);
         let rx = h.expect_no_error();
         assert_eq!(data_len(&rx, 1), 30_000);
@@ -2584,7 +2642,10 @@ fn spdy2_request_and_response_names_pass_unchanged_e4() {
     }
     h.respond(1, 0);
     let rx = h.expect_no_error();
-    assert!(matches!(&rx[..], [Rx::SynReply { headers, fin: true, .. }] if get(headers, "status") == Some(&b"200"[..])), "{rx:?}");
+    assert!(
+        matches!(&rx[..], [Rx::SynReply { headers, fin: true, .. }] if get(headers, "status") == Some(&b"200"[..])),
+        "{rx:?}"
+    );
 }
 
 // E5: "No flow control: C71–C91 do not apply; WINDOW_UPDATE is ignored".
@@ -2597,7 +2658,13 @@ fn spdy2_has_no_flow_control_and_ignores_window_update_e5() {
     assert_eq!(data_len(&rx, 1), 300_000);
     assert!(has_fin(&rx, 1));
     h.open(3);
-    for wu in [window_update(3, 0), window_update(0, 0), window_update(3, 0x7fff_ffff), window_update(3, 0x7fff_ffff), window_update(9, 1)] {
+    for wu in [
+        window_update(3, 0),
+        window_update(0, 0),
+        window_update(3, 0x7fff_ffff),
+        window_update(3, 0x7fff_ffff),
+        window_update(9, 1),
+    ] {
         h.send(&wu);
     }
     h.expect_silence();
@@ -2642,7 +2709,11 @@ fn spdy2_settings_ids_are_little_endian_e9() {
 fn spdy2_headers_have_two_unused_bytes_e10() {
     let mut h = with_stream_1(V2);
     h.send(&headers(1).header("x-extra", "1").fin());
-    assert!(h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-extra", "1")]), fin: true }), "{:?}", h.events);
+    assert!(
+        h.events.contains(&Ev::Headers { id: 1, headers: pairs(&[("x-extra", "1")]), fin: true }),
+        "{:?}",
+        h.events
+    );
     h.respond(1, 0);
     h.expect_no_error();
 }
@@ -2819,7 +2890,11 @@ fn a_stream_that_cannot_send_for_60_seconds_is_cancelled_b9() {
         let mark = h.events.len();
         h.advance(Duration::from_secs(2));
         h.expect_rst(1, CANCEL);
-        assert!(since(&h, mark).iter().any(|e| matches!(e, Ev::Reset { id: 1, status: CANCEL, by_peer: false })), "{:?}", since(&h, mark));
+        assert!(
+            since(&h, mark).iter().any(|e| matches!(e, Ev::Reset { id: 1, status: CANCEL, by_peer: false })),
+            "{:?}",
+            since(&h, mark)
+        );
         h.expect_alive();
     }
 }
@@ -2894,7 +2969,10 @@ fn conformance_index_lists_every_rule_and_every_test() {
     }
     for piece in index.split('`').skip(1).step_by(2) {
         let last = piece.rsplit('_').next().unwrap_or("");
-        if piece.contains('_') && piece.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && is_rule_token(last) {
+        if piece.contains('_')
+            && piece.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && is_rule_token(last)
+        {
             assert!(names.contains(&piece), "the index names {piece}, which is not a test");
         }
     }

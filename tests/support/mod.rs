@@ -495,9 +495,8 @@ impl Harness {
                 let hid = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
                 let hlen = u32::from_be_bytes([0, head[5], head[6], head[7]]) as usize;
                 if hid != id || hlen != len || (head[4] & 1 != 0) != fin {
-                    self.violations.push(format!(
-                        "Transmit::Data {{stream {id}, len {len}, fin {fin}}} with head {head:02x?}"
-                    ));
+                    self.violations
+                        .push(format!("Transmit::Data {{stream {id}, len {len}, fin {fin}}} with head {head:02x?}"));
                 }
                 let tr = self.streams.entry(id).or_default();
                 if tr.supplied + len > tr.declared {
@@ -771,7 +770,11 @@ impl Harness {
     /// Flushes and expects exactly one RST_STREAM, for `id` with `status`, and no GOAWAY.
     pub fn expect_rst(&mut self, id: u32, status: u32) -> Vec<Rx> {
         let rx = self.flush();
-        assert!(self.error.is_none(), "expected RST_STREAM({id}, {status}); got session error {:?}, frames {rx:?}", self.error);
+        assert!(
+            self.error.is_none(),
+            "expected RST_STREAM({id}, {status}); got session error {:?}, frames {rx:?}",
+            self.error
+        );
         let rsts: Vec<&Rx> = rx.iter().filter(|f| matches!(f, Rx::Rst { .. })).collect();
         assert_eq!(rsts, [&Rx::Rst { id, status }], "expected RST_STREAM({id}, {status}); frames {rx:?}");
         rx
@@ -864,10 +867,12 @@ impl Harness {
 
 /// DATA bytes for stream `id` in `rx`.
 pub fn data_len(rx: &[Rx], id: u32) -> usize {
-    rx.iter().map(|f| match f {
-        Rx::Data { id: i, payload, .. } if *i == id => payload.len(),
-        _ => 0,
-    }).sum()
+    rx.iter()
+        .map(|f| match f {
+            Rx::Data { id: i, payload, .. } if *i == id => payload.len(),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Whether a frame in `rx` carries FIN for `id`.

@@ -10,17 +10,52 @@ use super::zlib::Inflater;
 /// One frame the server sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rx {
-    SynStream { id: u32, assoc: u32, flags: u8, headers: Pairs },
-    SynReply { id: u32, fin: bool, headers: Pairs },
-    Headers { id: u32, fin: bool, headers: Pairs },
-    Rst { id: u32, status: u32 },
-    Settings { flags: u8, entries: Vec<(u8, u32, u32)> },
-    Ping { id: u32 },
+    SynStream {
+        id: u32,
+        assoc: u32,
+        flags: u8,
+        headers: Pairs,
+    },
+    SynReply {
+        id: u32,
+        fin: bool,
+        headers: Pairs,
+    },
+    Headers {
+        id: u32,
+        fin: bool,
+        headers: Pairs,
+    },
+    Rst {
+        id: u32,
+        status: u32,
+    },
+    Settings {
+        flags: u8,
+        entries: Vec<(u8, u32, u32)>,
+    },
+    Ping {
+        id: u32,
+    },
     /// `status` is `None` on SPDY/2 (4-byte GOAWAY).
-    GoAway { last_good: u32, status: Option<u32> },
-    WindowUpdate { id: u32, delta: u32 },
-    Data { id: u32, fin: bool, payload: Vec<u8> },
-    Other { ty: u16, flags: u8, payload: Vec<u8> },
+    GoAway {
+        last_good: u32,
+        status: Option<u32>,
+    },
+    WindowUpdate {
+        id: u32,
+        delta: u32,
+    },
+    Data {
+        id: u32,
+        fin: bool,
+        payload: Vec<u8>,
+    },
+    Other {
+        ty: u16,
+        flags: u8,
+        payload: Vec<u8>,
+    },
 }
 
 impl Rx {
@@ -206,14 +241,32 @@ impl ServerParser {
 /// A client frame as the test tracker sees it (only what the flow model needs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tx {
-    SynStream { id: u32, fin: bool },
+    SynStream {
+        id: u32,
+        fin: bool,
+    },
     /// A SYN_STREAM with a foreign version field (its id still takes a number, C16).
-    ForeignSynStream { id: u32 },
-    Data { id: u32, fin: bool, len: usize },
-    Rst { id: u32 },
-    Settings { entries: Vec<(u8, u32, u32)> },
-    WindowUpdate { id: u32, delta: u32 },
-    Ping { id: u32 },
+    ForeignSynStream {
+        id: u32,
+    },
+    Data {
+        id: u32,
+        fin: bool,
+        len: usize,
+    },
+    Rst {
+        id: u32,
+    },
+    Settings {
+        entries: Vec<(u8, u32, u32)>,
+    },
+    WindowUpdate {
+        id: u32,
+        delta: u32,
+    },
+    Ping {
+        id: u32,
+    },
     GoAway,
     Other,
 }
