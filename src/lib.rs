@@ -9,4 +9,13 @@
 //! The protocol layers never touch a socket, a thread, a clock or io_uring: bytes and
 //! `now` go in, events, frames to send and the next deadline come out.
 
+pub mod backend;
+pub mod config;
+pub mod gateway;
+pub mod http1;
+pub mod runtime;
+pub mod shard;
 pub mod spdy;
+
+#[cfg(test)]
+mod testing;

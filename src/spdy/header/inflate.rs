@@ -1,1 +1,602 @@
-//! Per-session header inflater with the version's dictionary and a bomb guard.
+//! The per-session header inflater: one zlib stream per direction, shared by every
+//! SYN_STREAM, SYN_REPLY and HEADERS frame of the session (SPDY3.md §5.1–§5.2), with the
+//! version's preset dictionary and a bomb guard (CONFORMANCE C45, C46, B1).
+//!
+//! It never skips a block (the sync rule, SPDY3.md §5.6): an oversized block is inflated
+//! to the end into a scratch area so the next frame still decodes. It refuses to grow any
+//! buffer past the block limit, to allocate from anything the peer declared, or to touch
+//! a stream after a zlib error (the shared state is gone; the session must close).
+
+use flate2::{Decompress, FlushDecompress, Status};
+
+use crate::spdy::error::{SessionError, SessionOffence};
+use crate::spdy::version::Version;
+
+/// Output limits for one header block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InflateLimits {
+    /// Largest decompressed block handed to the caller (C45, default 64 KiB); beyond it
+    /// the block is inflated to its end and discarded ([`InflateOutcome::TooLarge`]).
+    pub max_block: usize,
+    /// Most bytes one frame may inflate to, discarded ones included (C46, default 1 MiB);
+    /// beyond it inflating stops with [`InflateError::BudgetExceeded`].
+    pub budget: usize,
+}
+
+impl Default for InflateLimits {
+    fn default() -> Self {
+        Self { max_block: 64 * 1024, budget: 1024 * 1024 }
+    }
+}
+
+/// What one frame's compressed bytes produced when zlib was happy with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InflateOutcome {
+    /// The whole block is in `out` (at most `max_block` bytes).
+    Complete,
+    /// The block inflated to more than `max_block` bytes; all of it went through zlib (the
+    /// context is in sync), none of it is kept: `out` is empty. RST FRAME_TOO_LARGE (C45).
+    TooLarge,
+    /// The frame carried no compressed bytes; zlib was not called. The caller answers
+    /// RST_STREAM PROTOCOL_ERROR and the session goes on (C12a).
+    Empty,
+}
+
+/// A zlib failure: the shared context is lost, the session must end with GOAWAY
+/// PROTOCOL_ERROR (SPDY3.md §5.2 step 5). The inflater refuses all later input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InflateError {
+    /// The first block asked for a dictionary other than the version's (C33).
+    #[error("header block compressed with dictionary {found:#010x}, not the SPDY one")]
+    WrongDictionary { found: u32 },
+    /// zlib data error, the stream ended, or a dictionary was asked for again (C34); also
+    /// every call after any error.
+    #[error("corrupt header compression stream")]
+    Corrupt,
+    /// One frame inflated past the hard budget (C46).
+    #[error("header block inflates past the budget")]
+    BudgetExceeded,
+}
+
+impl From<InflateError> for SessionError {
+    fn from(e: InflateError) -> Self {
+        SessionError::protocol(match e {
+            InflateError::WrongDictionary { .. } => SessionOffence::WrongDictionary,
+            InflateError::Corrupt => SessionOffence::CorruptCompression,
+            InflateError::BudgetExceeded => SessionOffence::InflateBudgetExceeded,
+        })
+    }
+}
+
+/// Heap bytes zlib-rs 0.6 allocates for one inflate stream: its state and a window of
+/// 2^15 + 64 bytes, in one block, whatever window the sender used (`zlib_rs::inflate::init`
+/// sizes the window by `MAX_WBITS`, so asking for the header's window size — windowBits
+/// 0 — saves nothing with this backend). Checked against a counting allocator in
+/// `tests/interop_zlib.rs`.
+pub const ZLIB_RS_INFLATE_BYTES: usize = 47_552;
+
+/// Discard area for output past `max_block`, on the stack.
+const SCRATCH: usize = 4096;
+/// First output reservation for a block, before the compressed size is considered.
+const MIN_CHUNK: usize = 256;
+
+/// One direction's header decompressor for one session.
+pub struct Inflater {
+    version: Version,
+    limits: InflateLimits,
+    /// Created on the first non-empty block: an idle session holds no zlib state.
+    zlib: Option<Decompress>,
+    dictionary_installed: bool,
+    poisoned: bool,
+}
+
+impl Inflater {
+    pub fn new(version: Version, limits: InflateLimits) -> Self {
+        Self { version, limits, zlib: None, dictionary_installed: false, poisoned: false }
+    }
+
+    /// Inflates one frame's compressed header bytes into `out` (cleared first).
+    ///
+    /// All of `compressed` goes through the shared stream and all output it yields is
+    /// drained, so the next frame starts where this one ended (sync flush semantics).
+    pub fn inflate(&mut self, compressed: &[u8], out: &mut Vec<u8>) -> Result<InflateOutcome, InflateError> {
+        out.clear();
+        if self.poisoned {
+            return Err(InflateError::Corrupt);
+        }
+        if compressed.is_empty() {
+            return Ok(InflateOutcome::Empty);
+        }
+        let result = self.run(compressed, out);
+        if result.is_err() {
+            self.poisoned = true;
+            // The zlib state is useless from here on: give its memory back now.
+            self.zlib = None;
+            out.clear();
+        }
+        result
+    }
+
+    fn run(&mut self, compressed: &[u8], out: &mut Vec<u8>) -> Result<InflateOutcome, InflateError> {
+        let max_block = self.limits.max_block;
+        let first_chunk = compressed.len().saturating_mul(4).max(MIN_CHUNK).min(max_block);
+        let zlib = self.zlib.get_or_insert_with(|| Decompress::new(true));
+        let mut scratch = [0u8; SCRATCH];
+        let mut consumed = 0usize;
+        let mut produced_total = 0usize;
+        let mut too_large = false;
+
+        loop {
+            let len = out.len();
+            let in_out = len < max_block;
+            let dst: &mut [u8] = if in_out {
+                // Grow `out` stepwise, never past `max_block` and never by what the peer
+                // declares: double what we have, starting from a guess based on the
+                // frame's own compressed size (so a small block zero-fills little even
+                // when `out` kept a large capacity from an earlier one).
+                let want = (len * 2).max(first_chunk).min(max_block);
+                if out.capacity() < want {
+                    out.reserve_exact(want - len);
+                }
+                out.resize(want, 0);
+                &mut out[len..]
+            } else {
+                &mut scratch[..]
+            };
+            let room = dst.len();
+            let (in_before, out_before) = (zlib.total_in(), zlib.total_out());
+            let status = zlib.decompress(&compressed[consumed..], dst, FlushDecompress::Sync);
+            let used = (zlib.total_in() - in_before) as usize;
+            let made = (zlib.total_out() - out_before) as usize;
+            consumed += used;
+            produced_total += made;
+            if in_out {
+                out.truncate(len + made);
+            } else if made > 0 {
+                too_large = true;
+            }
+            match status {
+                Ok(Status::Ok | Status::BufError) => {}
+                // C34: a finished stream can carry no later blocks.
+                Ok(Status::StreamEnd) => return Err(InflateError::Corrupt),
+                Err(e) => match e.needs_dictionary() {
+                    Some(found) if !self.dictionary_installed && found == self.version.dictionary_id() => {
+                        zlib.set_dictionary(self.version.dictionary()).map_err(|_| InflateError::Corrupt)?;
+                        self.dictionary_installed = true;
+                        continue;
+                    }
+                    // C33: SPDY3.md §5.2 step 3, "A different DICTID → session error".
+                    Some(found) if !self.dictionary_installed => return Err(InflateError::WrongDictionary { found }),
+                    // C34: dictionary demanded again, or a zlib data error.
+                    _ => return Err(InflateError::Corrupt),
+                },
+            }
+            if produced_total > self.limits.budget {
+                return Err(InflateError::BudgetExceeded); // C46
+            }
+            if consumed == compressed.len() && made < room {
+                break; // all input in, and zlib stopped short of filling the output: drained
+            }
+            if used == 0 && made == 0 {
+                if consumed == compressed.len() {
+                    break;
+                }
+                // Input left, room to write, and zlib moves nothing: never spin on it.
+                return Err(InflateError::Corrupt);
+            }
+        }
+        if too_large {
+            out.clear();
+            return Ok(InflateOutcome::TooLarge); // C45
+        }
+        Ok(InflateOutcome::Complete)
+    }
+
+    /// Whether a zlib error has ended this stream (every later call fails).
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// The version whose dictionary this inflater expects.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Heap bytes held for zlib state: 0 until the first block, [`ZLIB_RS_INFLATE_BYTES`]
+    /// after it (the caller's `out` buffer is not counted).
+    pub fn state_bytes(&self) -> usize {
+        if self.zlib.is_some() {
+            ZLIB_RS_INFLATE_BYTES
+        } else {
+            0
+        }
+    }
+}
+
+impl core::fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Inflater")
+            .field("version", &self.version)
+            .field("limits", &self.limits)
+            .field("started", &self.zlib.is_some())
+            .field("dictionary_installed", &self.dictionary_installed)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spdy::header::deflate::{Strategy, ZlibEncoder};
+    use crate::spdy::header::wire::{self, NvLimits};
+    use crate::spdy::header::{HeaderBlock, HeaderEncoder};
+    use flate2::{Compress, Compression, FlushCompress};
+    use hex_literal::hex;
+
+    fn pairs(version: Version, plain: &[u8]) -> Vec<(String, String)> {
+        let mut block = HeaderBlock::new();
+        wire::decode(version, plain, &NvLimits::default(), &mut block).unwrap();
+        block.iter().map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), String::from_utf8_lossy(v).into_owned())).collect()
+    }
+
+    /// flate2 compressor (zlib-rs) with an optional dictionary, for inputs our encoder
+    /// would never produce.
+    fn compressor(level: u32, bits: u8, dictionary: Option<&[u8]>) -> Compress {
+        let mut c = Compress::new_with_window_bits(Compression::new(level), true, bits);
+        if let Some(d) = dictionary {
+            c.set_dictionary(d).unwrap();
+        }
+        c
+    }
+
+    fn compress(c: &mut Compress, input: &[u8], flush: FlushCompress) -> Vec<u8> {
+        let mut out = Vec::with_capacity(input.len() + 1024);
+        let mut pos = 0;
+        loop {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity());
+            }
+            let before = c.total_in();
+            c.compress_vec(&input[pos..], &mut out, flush).unwrap();
+            pos += (c.total_in() - before) as usize;
+            if pos == input.len() && out.capacity() - out.len() >= 64 {
+                // one more call drains anything left of the flush
+                let len = out.len();
+                c.compress_vec(&[], &mut out, flush).unwrap();
+                if out.len() == len {
+                    return out;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn vector_1_spdy3_syn_stream_from_node_spdy() {
+        let frame = hex!("800300010000002c0000000100000000000078f9e3c6a7c202e50e507ab442a45a77d7105006b32a4804974d8cfa00000000ffff");
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        assert_eq!(inf.state_bytes(), 0);
+        let mut out = Vec::new();
+        assert_eq!(inf.inflate(&frame[18..], &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(pairs(Version::Spdy3, &out), [(":method".into(), "GET".into()), (":path".into(), "/".into())]);
+        assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+    }
+
+    const V2_CHROMIUM: [u8; 460] = hex!(
+        "80020001010001c40000000100000000000038eadfa251b262e0666083a41706"
+        "7bb80b75302cd6ae4017cdcdb12eb435d0b3d4d1d2d702b32c18f850732c036f"
+        "68889bae850e44da94811f2d0b3308821ca80375a14e714a72065c0d2cd619f8"
+        "52f37443837552f3a076b041628ae1b6a357b01e307681093b37b508a85f0f22"
+        "615b0306a505b97a258949b69979401fe7e4582b64651625ea95e4a7a7e7a426"
+        "01134d763158334c535e625970666e414e6a3040a98945c919aac62eaa46c640"
+        "c1ccf4c492fc22ddb44c60c817e916972681ca2ba0d375338b8b4b53134b4a8a"
+        "32934a4b528b75d38bf24b0b548d9c81da92f37373f3f340a91fe493625d608e"
+        "cb02a67fa07001b0b4c92b812a863a099b17185840e516031f2871e780985616"
+        "0616060c6cb9c0f2323f8581d9dd358481ad1898c57253814a4b4a0a18984151"
+        "c9a8cfc085287f18da7df3ab3273721201d237d53350d0883034b456f0c9cc2b"
+        "ad50a8b0308b3733d154700446676a786a92776689bea9b1a99ea18286b74788"
+        "af8f8e424e6676aa827b6a7276bea6426852695e49a9bea1a19e8189827306b0"
+        "50cd2ccdd53734d633d033b730d233318408a6a2080527a6251665424c656087"
+        "2637060e582a04000000ffff"
+    );
+
+    #[test]
+    fn vector_2_chromium_spdy2_capture() {
+        let mut inf = Inflater::new(Version::Spdy2, InflateLimits::default());
+        let mut out = Vec::new();
+        assert_eq!(inf.inflate(&V2_CHROMIUM[18..], &mut out), Ok(InflateOutcome::Complete));
+        let got = pairs(Version::Spdy2, &out);
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["accept", "accept-charset", "accept-encoding", "accept-language", "cookie", "host", "method", "scheme", "url", "user-agent", "version"]
+        );
+        let get = |n: &str| got.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("host"), Some("localhost:8080"));
+        assert_eq!(get("method"), Some("GET"));
+        assert_eq!(get("scheme"), Some("http"));
+        assert_eq!(get("url"), Some("/"));
+        assert_eq!(get("version"), Some("HTTP/1.1"));
+    }
+
+    #[test]
+    fn c33_capture_with_other_versions_dictionary_is_wrong_dictionary() {
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        let e = inf.inflate(&V2_CHROMIUM[18..], &mut out).unwrap_err();
+        assert_eq!(e, InflateError::WrongDictionary { found: Version::Spdy2.dictionary_id() });
+        assert_eq!(SessionError::from(e).offence, SessionOffence::WrongDictionary);
+        assert!(inf.is_poisoned());
+        assert_eq!(inf.state_bytes(), 0, "a poisoned inflater frees its zlib state");
+        assert_eq!(inf.inflate(&V2_CHROMIUM[18..], &mut out), Err(InflateError::Corrupt));
+    }
+
+    #[test]
+    fn vector_3_stored_level_syn_reply() {
+        let frame = hex!(
+            "80 03 00 02 00 00 00 45 00 00 00 01 78 3f e3 c6 a7 c2 00 31 00 ce ff 00 00 00 02 00 00 00 07 3a 73 74 61 74 75 73 00 00 00 06 32 30 30 20 4f 4b 00 00 00 08 3a 76 65 72 73 69 6f 6e 00 00 00 08 48 54 54 50 2f 31 2e 31 00 00 00 ff ff"
+        );
+        let mut inf = Inflater::new(Version::Spdy31, InflateLimits::default());
+        let mut out = Vec::new();
+        assert_eq!(inf.inflate(&frame[12..], &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(pairs(Version::Spdy3, &out), [(":status".into(), "200 OK".into()), (":version".into(), "HTTP/1.1".into())]);
+    }
+
+    #[test]
+    fn c33a_first_block_without_dictionary_decodes() {
+        let block: HeaderBlock = [(":method", "GET"), (":path", "/x")].into_iter().collect();
+        let mut plain = Vec::new();
+        wire::encode(Version::Spdy3, &block, &mut plain);
+        let mut c = compressor(6, 15, None);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            let z = compress(&mut c, &plain, FlushCompress::Sync);
+            assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+            assert_eq!(out, plain);
+        }
+    }
+
+    #[test]
+    fn c35_every_window_and_level_decodes() {
+        for version in [Version::Spdy2, Version::Spdy3] {
+            let block: HeaderBlock = [("host", "example.com"), ("accept", "text/html"), ("x-n", "1")].into_iter().collect();
+            let mut plain = Vec::new();
+            wire::encode(version, &block, &mut plain);
+            for bits in 9..=15 {
+                for level in 0..=9 {
+                    let mut c = compressor(level, bits, Some(version.dictionary()));
+                    let mut inf = Inflater::new(version, InflateLimits::default());
+                    let mut out = Vec::new();
+                    for _ in 0..2 {
+                        let z = compress(&mut c, &plain, FlushCompress::Sync);
+                        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete), "{version} {bits} {level}");
+                        assert_eq!(out, plain);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn c36_three_blocks_sharing_one_context_decode_in_order() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 11, 1);
+        let blocks: Vec<HeaderBlock> = (0..3)
+            .map(|i| [(":method", "GET".to_string()), (":path", format!("/a/very/long/shared/path/{i}")), ("cookie", "x".repeat(200))].into_iter().collect())
+            .collect();
+        let frames: Vec<Vec<u8>> = blocks
+            .iter()
+            .map(|b| {
+                let mut z = Vec::new();
+                enc.encode(b, &mut z);
+                z
+            })
+            .collect();
+        // Later blocks refer back: alone, they cannot be decoded.
+        assert!(frames[2].len() < 40, "block 3 is {} bytes", frames[2].len());
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        let mut got = HeaderBlock::new();
+        for (b, z) in blocks.iter().zip(&frames) {
+            assert_eq!(inf.inflate(z, &mut out), Ok(InflateOutcome::Complete));
+            wire::decode(Version::Spdy3, &out, &NvLimits::default(), &mut got).unwrap();
+            assert_eq!(&got, b);
+        }
+    }
+
+    #[test]
+    fn c34_data_error_poisons() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 6, 11, 1);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let (mut z, mut out) = (Vec::new(), Vec::new());
+        enc.encode(&[("a", "1")].into_iter().collect(), &mut z);
+        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+        // 0xff: final block of the reserved type 3.
+        let e = inf.inflate(&hex!("ff ff ff ff"), &mut out).unwrap_err();
+        assert_eq!(e, InflateError::Corrupt);
+        assert_eq!(SessionError::from(e).offence, SessionOffence::CorruptCompression);
+        assert!(out.is_empty());
+        z.clear();
+        enc.encode(&[("b", "2")].into_iter().collect(), &mut z);
+        assert_eq!(inf.inflate(&z, &mut out), Err(InflateError::Corrupt));
+    }
+
+    #[test]
+    fn c34_finished_stream_is_corrupt() {
+        let mut plain = Vec::new();
+        wire::encode(Version::Spdy3, &[("a", "1")].into_iter().collect(), &mut plain);
+        let mut c = compressor(6, 15, Some(Version::Spdy3.dictionary()));
+        let z = compress(&mut c, &plain, FlushCompress::Finish);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        assert_eq!(inf.inflate(&z, &mut Vec::new()), Err(InflateError::Corrupt));
+    }
+
+    #[test]
+    fn c34_garbage_first_block_is_corrupt() {
+        // Not a zlib header (CM 15).
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        assert_eq!(inf.inflate(&hex!("7f 01 02 03"), &mut Vec::new()), Err(InflateError::Corrupt));
+    }
+
+    #[test]
+    fn c12a_empty_block_leaves_zlib_untouched() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 6, 11, 1);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = vec![1, 2, 3];
+        assert_eq!(inf.inflate(&[], &mut out), Ok(InflateOutcome::Empty));
+        assert!(out.is_empty());
+        assert_eq!(inf.state_bytes(), 0, "no zlib state created for an empty block");
+        let mut z = Vec::new();
+        enc.encode(&[("a", "1")].into_iter().collect(), &mut z);
+        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(inf.inflate(&[], &mut out), Ok(InflateOutcome::Empty));
+        z.clear();
+        enc.encode(&[("b", "2")].into_iter().collect(), &mut z);
+        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(pairs(Version::Spdy3, &out), [("b".into(), "2".into())]);
+    }
+
+    #[test]
+    fn frames_split_anywhere_still_decode() {
+        // The stream is shared: a block split over two frames (even inside the zlib
+        // header) decodes as the concatenation.
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 11, 1);
+        let block: HeaderBlock = [(":method", "GET"), (":path", "/split")].into_iter().collect();
+        let mut z = Vec::new();
+        enc.encode(&block, &mut z);
+        let mut plain = Vec::new();
+        wire::encode(Version::Spdy3, &block, &mut plain);
+        for cut in [1, 3, 6, 7, z.len() - 1] {
+            let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            assert_eq!(inf.inflate(&z[..cut], &mut a), Ok(InflateOutcome::Complete));
+            assert_eq!(inf.inflate(&z[cut..], &mut b), Ok(InflateOutcome::Complete));
+            a.extend_from_slice(&b);
+            assert_eq!(a, plain, "cut at {cut}");
+        }
+    }
+
+    /// A block whose single value inflates to `n` bytes, compressed at level 9 on `c`.
+    fn bomb(c: &mut Compress, n: usize) -> Vec<u8> {
+        let value = vec![b'a'; n];
+        let mut plain = Vec::new();
+        wire::encode(Version::Spdy3, &[(&b"x"[..], &value[..])].into_iter().collect(), &mut plain);
+        compress(c, &plain, FlushCompress::Sync)
+    }
+
+    #[test]
+    fn c46_two_mib_from_a_few_kib_exceeds_budget() {
+        let mut c = compressor(9, 15, Some(Version::Spdy3.dictionary()));
+        let z = bomb(&mut c, 2 << 20);
+        assert!(z.len() < 8 * 1024, "bomb is {} bytes", z.len());
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        let e = inf.inflate(&z, &mut out).unwrap_err();
+        assert_eq!(e, InflateError::BudgetExceeded);
+        assert_eq!(SessionError::from(e).offence, SessionOffence::InflateBudgetExceeded);
+        assert!(out.capacity() <= 64 * 1024, "out grew to {}", out.capacity());
+        assert!(inf.is_poisoned());
+    }
+
+    #[test]
+    fn c45_hundred_kib_block_is_too_large_and_next_block_still_decodes() {
+        let mut c = compressor(9, 15, Some(Version::Spdy3.dictionary()));
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        let z = bomb(&mut c, 100 * 1024);
+        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::TooLarge));
+        assert!(out.is_empty());
+        assert!(out.capacity() <= 64 * 1024, "out grew to {}", out.capacity());
+        // Sync check: the next block on the same context decodes.
+        let mut plain = Vec::new();
+        wire::encode(Version::Spdy3, &[(":method", "GET"), (":path", "/after")].into_iter().collect(), &mut plain);
+        let z = compress(&mut c, &plain, FlushCompress::Sync);
+        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(out, plain);
+        // A block of exactly the limit is complete.
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits { max_block: plain.len(), budget: 1 << 20 });
+        let mut c = compressor(1, 15, Some(Version::Spdy3.dictionary()));
+        let z = compress(&mut c, &plain, FlushCompress::Sync);
+        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(out, plain);
+        let z = compress(&mut c, &[plain.clone(), vec![0]].concat(), FlushCompress::Sync);
+        assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::TooLarge));
+    }
+
+    #[test]
+    fn a_bomb_spread_over_many_small_frames_is_bounded_per_frame() {
+        // Each frame is judged on its own output; capacity never passes max_block.
+        let mut c = compressor(9, 15, Some(Version::Spdy3.dictionary()));
+        let limits = InflateLimits { max_block: 8 * 1024, budget: 32 * 1024 };
+        let mut inf = Inflater::new(Version::Spdy3, limits);
+        let mut out = Vec::new();
+        for n in [1000, 8000, 9000, 20_000] {
+            let z = bomb(&mut c, n);
+            let expect = if n + 20 <= limits.max_block { InflateOutcome::Complete } else { InflateOutcome::TooLarge };
+            assert_eq!(inf.inflate(&z, &mut out), Ok(expect), "{n}");
+            assert!(out.capacity() <= limits.max_block);
+        }
+        assert_eq!(inf.inflate(&bomb(&mut c, 40_000), &mut out), Err(InflateError::BudgetExceeded));
+    }
+
+    #[test]
+    fn huffman_only_and_stored_encoders_decode() {
+        for (level, strategy) in [(9, Strategy::HuffmanOnly), (0, Strategy::Default)] {
+            let mut enc = ZlibEncoder::with_strategy(Version::Spdy2, level, 11, 1, strategy);
+            let mut inf = Inflater::new(Version::Spdy2, InflateLimits::default());
+            let block: HeaderBlock = [("method", "GET"), ("url", "/")].into_iter().collect();
+            let (mut z, mut out, mut plain) = (Vec::new(), Vec::new(), Vec::new());
+            wire::encode(Version::Spdy2, &block, &mut plain);
+            for _ in 0..3 {
+                z.clear();
+                enc.encode(&block, &mut z);
+                assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+                assert_eq!(out, plain);
+            }
+        }
+    }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+        use proptest::strategy::Strategy;
+
+        fn name() -> impl Strategy<Value = Vec<u8>> {
+            proptest::collection::vec(prop_oneof![0x21u8..0x41, 0x5bu8..0x7f], 1..20)
+        }
+        fn value(empty_ok: bool) -> impl Strategy<Value = Vec<u8>> {
+            let part = proptest::collection::vec(prop_oneof![Just(b'\t'), 0x20u8..0x7f, 0x80u8..=0xff], 1..30);
+            proptest::collection::vec(part, if empty_ok { 0..4 } else { 1..4 }).prop_map(|parts| parts.join(&0u8))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+            #[test]
+            fn random_blocks_round_trip_through_one_context(
+                seed in proptest::collection::vec(proptest::collection::btree_map(name(), value(true), 0..12), 1..6),
+                v in 0usize..3,
+                level in 0u32..10,
+                bits in 9u8..16,
+                mem in 1u8..10,
+            ) {
+                let version = [Version::Spdy2, Version::Spdy3, Version::Spdy31][v];
+                let mut enc = ZlibEncoder::new(version, level, bits, mem);
+                let mut inf = Inflater::new(version, InflateLimits::default());
+                let (mut z, mut out, mut got) = (Vec::new(), Vec::new(), HeaderBlock::new());
+                for map in seed {
+                    // SPDY/2 forbids empty values (E3): give them one byte there.
+                    let block: HeaderBlock = map
+                        .into_iter()
+                        .map(|(n, v)| if v.is_empty() && !version.allows_empty_values() { (n, b"-".to_vec()) } else { (n, v) })
+                        .collect();
+                    z.clear();
+                    enc.encode(&block, &mut z);
+                    prop_assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+                    prop_assert_eq!(wire::decode(version, &out, &NvLimits::default(), &mut got), Ok(()));
+                    prop_assert_eq!(&got, &block);
+                }
+            }
+        }
+    }
+}

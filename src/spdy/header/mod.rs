@@ -9,6 +9,10 @@ pub mod fast;
 pub mod inflate;
 pub mod wire;
 
+pub use deflate::ZlibEncoder;
+pub use inflate::{InflateError, InflateLimits, InflateOutcome, Inflater};
+pub use wire::{NvError, NvLimits};
+
 use crate::spdy::version::Version;
 
 /// An ordered list of header pairs, as one name/value block carries them.

@@ -13,6 +13,12 @@
 //!   DATA to send stays in the caller's buffers: `send_data` only declares how many bytes
 //!   the caller holds, and `poll_transmit` says which stream sends how many next.
 
+mod flow;
+mod limits;
+mod ping;
+mod priority;
+mod settings;
+
 use std::time::{Duration, Instant};
 
 use crate::spdy::error::SessionError;
