@@ -2943,6 +2943,107 @@ fn a_session_with_an_open_stream_is_not_idle_b10() {
     assert!(!h.s.is_closed());
 }
 
+// ===================================================================== header blocks in HEADERS frames
+
+// C44 in a HEADERS frame: "decompressed block malformed … → RST(id, PROTOCOL_ERROR); session
+// continues (sync check)".
+#[test]
+fn malformed_block_in_a_headers_frame_is_reset_c44() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open(1);
+        let mut nv = nv_int(v, 2);
+        nv.extend(nv_str(v, b"x-a"));
+        nv.extend(nv_str(v, b"1"));
+        h.send(&headers(1).nv(nv));
+        h.expect_rst(1, PROTOCOL_ERROR);
+        assert!(!h.events.iter().any(|e| matches!(e, Ev::Headers { .. })));
+        h.sync_check();
+    }
+}
+
+// C38, C40, C42 in HEADERS frames: the name and value rules hold for every header block, not
+// only the SYN_STREAM's ("bad header content on one stream … → RST(id, PROTOCOL_ERROR)", §D).
+#[test]
+fn bad_names_and_values_in_headers_frames_are_reset_c42() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        let bad: [Pairs; 4] = [
+            pairs(&[("X-Upper", "1")]),
+            pairs(&[("x-a", "1"), ("x-a", "2")]),
+            pairs(&[("x-crlf", "a\r\nb")]),
+            pairs(&[("x-nul", "a\0\0b")]),
+        ];
+        for p in bad {
+            let id = h.next_id();
+            h.open(id);
+            h.send(&headers(id).nv(nv_block(v, &p)));
+            h.expect_rst(id, PROTOCOL_ERROR);
+        }
+        assert!(!h.events.iter().any(|e| matches!(e, Ev::Headers { .. })));
+        h.sync_check();
+    }
+}
+
+// C45 in a HEADERS frame: "decompressed block larger than the configured limit → inflate
+// fully (discarding output); RST(id, FRAME_TOO_LARGE); sync check passes".
+#[test]
+fn oversized_block_in_a_headers_frame_is_reset_as_frame_too_large_c45() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open(1);
+        h.send(&headers(1).header("x-big", vec![b'q'; 70_000]));
+        h.expect_rst(1, if v == V2 { PROTOCOL_ERROR } else { FRAME_TOO_LARGE });
+        let id = h.next_id();
+        h.send(&h.syn(id).header("x-big", vec![b'q'; 20_000]).fin());
+        assert!(matches!(h.opened(id), Some(Ev::Opened { ref headers, .. }) if get(headers, "x-big").map(<[u8]>::len) == Some(20_000)));
+        h.sync_check();
+    }
+}
+
+// C46: "compressed control frame larger than the configured cap … → GOAWAY(1)+close" is
+// decided from the length field: the session does not wait for (or buffer) the payload.
+#[test]
+fn header_frame_over_the_cap_is_refused_from_its_length_alone_c46() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        let mut bytes = control_frame_len(v.wire(), 1, 0, 0x00ff_ffff, &[0, 0, 0, 3, 0, 0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&noise(1000, 1));
+        h.send_bytes(&bytes);
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C98: a SETTINGS frame that claims two million entries is refused without receiving them
+// (B7: "a 16 MiB SETTINGS frame can claim ~2 million entries … Cap entries (C98)").
+#[test]
+fn settings_claiming_millions_of_entries_is_refused_early_c98() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        let n: u32 = (0x00ff_fffc - 4) / 8;
+        let mut payload = n.to_be_bytes().to_vec();
+        payload.extend(std::iter::repeat([0u8, 0, 0, 1, 0, 0, 0, 1]).take(100).flatten());
+        h.send_bytes(&control_frame_len(v.wire(), 4, 0, 4 + 8 * n, &payload));
+        h.expect_goaway(GOAWAY_PROTOCOL_ERROR, 1);
+    }
+}
+
+// C110: "client sends GOAWAY → … then the server closes" — with nothing open, at once.
+#[test]
+fn client_goaway_with_no_open_streams_closes_the_session_c110() {
+    for v in [V3, V31, V2] {
+        let mut h = Harness::new(v);
+        h.open_fin(1);
+        h.respond(1, 10);
+        h.flush();
+        h.send(&goaway(1, 0));
+        let rx = h.flush();
+        assert!(h.error.is_none());
+        assert!(rx.iter().all(|f| matches!(f, Rx::GoAway { status: None | Some(0), .. })), "{rx:?}");
+        assert!(h.s.is_closed(), "{v}: not closed after the client's GOAWAY with no streams open");
+    }
+}
+
 // ===================================================================== the index
 
 /// The last `_`-separated token is a rule id (c7, c12a, e6, b4).
