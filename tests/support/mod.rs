@@ -354,6 +354,17 @@ impl Harness {
         }
     }
 
+    /// The client may still send DATA/HEADERS on `id`: opened, not finished by the client,
+    /// and no RST_STREAM either way seen so far.
+    pub fn client_can_send(&self, id: u32) -> bool {
+        self.streams.get(&id).is_some_and(|t| t.opened && !t.client_fin && !t.client_rst && !t.server_rst)
+    }
+
+    /// The application may still answer `id` with SYN_REPLY.
+    pub fn app_can_reply(&self, id: u32) -> bool {
+        self.streams.get(&id).is_some_and(|t| t.opened && !t.replied && !t.client_rst && !t.server_rst && t.declared == 0)
+    }
+
     /// Input is still waiting for `recv` (it stopped reading).
     pub fn stalled_now(&self) -> bool {
         !self.pending.is_empty()
