@@ -2421,6 +2421,50 @@ fn nothing_after_a_reset_sent_by_the_server_c119() {
     }
 }
 
+// C119 (MUST): "after sending or receiving RST_STREAM: nothing more on that stream" — a
+// RST_STREAM the application queued is dropped when the client's RST_STREAM for the same
+// stream arrives before it went out (SPDY3.md §3.3: "after receiving one, the receiver MUST
+// NOT send more frames on the stream").
+#[test]
+fn a_queued_reset_is_dropped_when_the_client_resets_first_c119() {
+    for v in [V3, V31, V2] {
+        let mut h = with_stream_1(v);
+        h.reset(1, INTERNAL_ERROR);
+        h.send(&rst_stream(1, CANCEL));
+        h.expect_silence();
+        h.expect_alive();
+    }
+}
+
+// C119: "after sending or receiving RST_STREAM: nothing more on that stream" — window
+// credit queued for the stream's upload is dropped with the stream (stream 0 credit stays).
+#[test]
+fn no_window_update_follows_a_reset_sent_by_the_server_c119() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 65_536));
+        h.open(1);
+        h.send(&data(1, vec![1u8; 40_000]));
+        h.consume(1, 40_000);
+        h.reset(1, INTERNAL_ERROR);
+        let rx = h.flush();
+        let on1 = on_stream(&rx, 1);
+        assert_eq!(on1.last(), Some(&Rx::Rst { id: 1, status: INTERNAL_ERROR }), "{v}: {rx:?}");
+    }
+}
+
+#[test]
+fn no_window_update_follows_a_reset_by_the_client_c119() {
+    for v in V3X {
+        let mut h = Harness::with_config(v, config_windows(65_536, 65_536));
+        h.open(1);
+        h.send(&data(1, vec![1u8; 40_000]));
+        h.consume(1, 40_000);
+        h.send(&rst_stream(1, CANCEL));
+        let rx = h.flush();
+        assert!(on_stream(&rx, 1).is_empty(), "{v}: {rx:?}");
+    }
+}
+
 // C120 (MUST): "never answer a RST_STREAM with a RST_STREAM" (the harness flags it on every
 // test); here every status, on open, half-closed and unknown streams.
 #[test]
@@ -2996,7 +3040,9 @@ fn oversized_block_in_a_headers_frame_is_reset_as_frame_too_large_c45() {
         h.expect_rst(1, if v == V2 { PROTOCOL_ERROR } else { FRAME_TOO_LARGE });
         let id = h.next_id();
         h.send(&h.syn(id).header("x-big", vec![b'q'; 20_000]).fin());
-        assert!(matches!(h.opened(id), Some(Ev::Opened { ref headers, .. }) if get(headers, "x-big").map(<[u8]>::len) == Some(20_000)));
+        assert!(
+            matches!(h.opened(id), Some(Ev::Opened { ref headers, .. }) if get(headers, "x-big").map(<[u8]>::len) == Some(20_000))
+        );
         h.sync_check();
     }
 }
@@ -3073,6 +3119,9 @@ fn random_session(v: Version, seed: u32) {
     h.auto_consume = rng.below(2) == 0;
     let mut streams: Vec<u32> = Vec::new();
     let (mut settings_sent, mut pings_queued) = (0, 0);
+    // streams the application reset since the last flush: a client RST_STREAM crossing a
+    // queued one is the separate test `a_queued_reset_is_dropped_when_the_client_resets_first_c119`
+    let mut app_reset: Vec<u32> = Vec::new();
     for step in 0..80 {
         let open: Vec<u32> = streams.iter().copied().filter(|&id| h.client_can_send(id)).collect();
         let mut bytes = Vec::new();
@@ -3080,7 +3129,9 @@ fn random_session(v: Version, seed: u32) {
             0 | 1 if streams.len() < 40 => {
                 let id = h.next_id();
                 let fin = rng.below(3) == 0;
-                let mut f = syn_stream(id).headers(&request_headers(v, &format!("/r/{seed}/{step}"))).priority(rng.below(4) as u8);
+                let mut f = syn_stream(id)
+                    .headers(&request_headers(v, &format!("/r/{seed}/{step}")))
+                    .priority(rng.below(4) as u8);
                 if fin {
                     f = f.fin();
                 }
@@ -3110,6 +3161,7 @@ fn random_session(v: Version, seed: u32) {
                 }
             }
             5 => {
+                let open: Vec<u32> = open.iter().copied().filter(|id| !app_reset.contains(id)).collect();
                 if let Some(id) = rng.pick(&open) {
                     bytes = h.encode(&rst_stream(id, CANCEL));
                 }
@@ -3126,17 +3178,22 @@ fn random_session(v: Version, seed: u32) {
                 let ready: Vec<u32> = streams.iter().copied().filter(|&id| h.app_can_reply(id)).collect();
                 if let Some(id) = rng.pick(&ready) {
                     let len = rng.below(150_000) as usize;
-                    h.respond(id, len);
+                    // the session may have reset it (send-progress timeout) unseen yet
+                    if let Err(e) = h.try_respond(id, len) {
+                        assert_eq!(e, SendError::UnknownStream, "{v} seed {seed} step {step}");
+                    }
                 }
             }
             9 => {
                 if let Some(id) = rng.pick(&streams) {
+                    app_reset.push(id);
                     h.reset(id, [CANCEL, INTERNAL_ERROR][rng.below(2) as usize]);
                 }
             }
             10 => {
                 h.flush();
                 pings_queued = 0;
+                app_reset.clear();
             }
             11 => h.advance(Duration::from_millis(u64::from(rng.below(800)))),
             _ => {
@@ -3148,7 +3205,11 @@ fn random_session(v: Version, seed: u32) {
         // deliver in up to three random pieces (C4)
         let mut rest = &bytes[..];
         while !rest.is_empty() {
-            let cut = if rest.len() > 1 && rng.below(2) == 0 { 1 + rng.below(rest.len() as u32 - 1) as usize } else { rest.len() };
+            let cut = if rest.len() > 1 && rng.below(2) == 0 {
+                1 + rng.below(rest.len() as u32 - 1) as usize
+            } else {
+                rest.len()
+            };
             h.send_bytes(&rest[..cut]);
             rest = &rest[cut..];
         }

@@ -117,6 +117,8 @@ struct Track {
     supplied: usize,
     /// Body bytes the client received (checked against [`body_byte`]).
     received: usize,
+    /// The application called `reset_stream`.
+    app_reset: bool,
 }
 
 /// A server `Session` plus the simulated client and application around it.
@@ -362,7 +364,9 @@ impl Harness {
 
     /// The application may still answer `id` with SYN_REPLY.
     pub fn app_can_reply(&self, id: u32) -> bool {
-        self.streams.get(&id).is_some_and(|t| t.opened && !t.replied && !t.client_rst && !t.server_rst && t.declared == 0)
+        self.streams.get(&id).is_some_and(|t| {
+            t.opened && !t.replied && !t.client_rst && !t.server_rst && !t.app_reset && t.declared == 0
+        })
     }
 
     /// Input is still waiting for `recv` (it stopped reading).
@@ -450,6 +454,16 @@ impl Harness {
         self.s.send_headers(StreamId::new(id), &block_of(headers), fin)
     }
 
+    /// Like [`Self::respond`], but returns the session's refusal (the stream may have been
+    /// reset in the meantime).
+    pub fn try_respond(&mut self, id: u32, len: usize) -> Result<(), SendError> {
+        self.reply(id, len == 0)?;
+        if len > 0 {
+            self.send_data(id, len, true)?;
+        }
+        Ok(())
+    }
+
     /// SYN_REPLY plus a body of `len` bytes ending with FIN (FIN on the reply if empty).
     pub fn respond(&mut self, id: u32, len: usize) {
         if len == 0 {
@@ -461,6 +475,7 @@ impl Harness {
     }
 
     pub fn reset(&mut self, id: u32, status: u32) {
+        self.streams.entry(id).or_default().app_reset = true;
         self.s.reset_stream(StreamId::new(id), RstStatus(status));
     }
 
@@ -649,7 +664,9 @@ impl Harness {
             Rx::Rst { id, status } => {
                 let t = self.streams.entry(*id).or_default();
                 if t.client_rst {
-                    self.violations.push(format!("C120: RST_STREAM({id}) after the client reset the stream"));
+                    self.violations.push(format!(
+                        "C119/C120: RST_STREAM({id}) sent after the client's RST_STREAM for it was received"
+                    ));
                 }
                 t.server_rst = true;
                 if *status == 0 || *status > max_rst || *status == 10 {
