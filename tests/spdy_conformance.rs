@@ -3163,6 +3163,11 @@ fn random_session(v: Version, seed: u32) {
             5 => {
                 let open: Vec<u32> = open.iter().copied().filter(|id| !app_reset.contains(id)).collect();
                 if let Some(id) = rng.pick(&open) {
+                    // what the server queued goes out before the RST_STREAM arrives; frames
+                    // crossing a client RST are the `…_client_reset…_c119` tests
+                    h.flush();
+                    pings_queued = 0;
+                    app_reset.clear();
                     bytes = h.encode(&rst_stream(id, CANCEL));
                 }
             }
