@@ -3237,7 +3237,7 @@ fn random_session(v: Version, seed: u32) {
 // splits, random application commands.
 #[test]
 fn random_valid_traffic_keeps_every_wire_rule_c123() {
-    for seed in 1..=24 {
+    for seed in 1..=12 {
         for v in [V3, V31, V2] {
             random_session(v, seed);
         }
