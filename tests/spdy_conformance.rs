@@ -3182,7 +3182,7 @@ fn random_session(v: Version, seed: u32) {
             8 => {
                 let ready: Vec<u32> = streams.iter().copied().filter(|&id| h.app_can_reply(id)).collect();
                 if let Some(id) = rng.pick(&ready) {
-                    let len = rng.below(100_000) as usize;
+                    let len = rng.below(40_000) as usize;
                     // the session may have reset it (send-progress timeout) unseen yet
                     if let Err(e) = h.try_respond(id, len) {
                         assert_eq!(e, SendError::UnknownStream, "{v} seed {seed} step {step}");
