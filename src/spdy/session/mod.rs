@@ -222,6 +222,9 @@ pub struct Session {
 /// while our session send window is exhausted, after which a peer that never sent a
 /// stream-0 WINDOW_UPDATE is taken for SPDY/3 (`detect_spdy3`).
 const DETECT_SPDY3_GRANTS: u64 = 32 * 1024;
+/// How long after the detection probe returns a peer still silent about its session
+/// window is taken for SPDY/3 (see `Detect::decide_at`); at least two round trips.
+const DETECT_SPDY3_GRACE: Duration = Duration::from_millis(250);
 /// The 3.1 session window every endpoint starts with (SPDY3.md §7.3).
 const INITIAL_SESSION_WINDOW: u32 = 65_536;
 /// The per-stream window until the peer's SETTINGS says otherwise (SPDY3.md §7.2).
@@ -290,6 +293,12 @@ struct Detect {
     /// half its stream window), so the returning PING is what tells it apart without a
     /// stall.
     probe: Option<u32>,
+    /// When the probe came back with the session window still exhausted: the peer has read
+    /// everything we sent and granted no session credit. A 3.1 peer whose application is
+    /// merely slow would grant it as soon as it reads, so the decision waits
+    /// `DETECT_SPDY3_GRACE` (at least two round trips) beyond the probe before dropping
+    /// session accounting; any stream-0 WINDOW_UPDATE in that time ends detection.
+    decide_at: Option<Instant>,
 }
 
 struct Inner {
@@ -312,6 +321,10 @@ struct Inner {
     /// Encoded control frames (header frames compressed in wire order) not yet handed
     /// to `poll_transmit`. Everything here leaves before any further DATA (C125).
     ctrl: Vec<u8>,
+    /// Stream-scoped RST_STREAM and WINDOW_UPDATE frames in `ctrl` (offset, stream): when
+    /// the peer resets that stream before they are sent, they are taken out (C119: nothing
+    /// more on a stream after its RST_STREAM, not even our own crossing RST).
+    ctrl_stream_frames: Vec<(usize, StreamId)>,
     /// Header frames interleaved with `ctrl` by offset.
     pending_headers: VecDeque<PendingHeaders>,
     /// Uncompressed bytes held in `pending_headers` (counted against B5's bound).
@@ -380,6 +393,7 @@ impl Session {
             scheduler: DataScheduler::new(version.priority_levels()),
             session_blocked: Vec::new(),
             ctrl: Vec::new(),
+            ctrl_stream_frames: Vec::new(),
             pending_headers: VecDeque::new(),
             pending_header_bytes: 0,
             pending_ping_replies: 0,
@@ -390,7 +404,7 @@ impl Session {
             session_send: session_flow.then(|| SendWindow::new(INITIAL_SESSION_WINDOW)),
             session_recv: session_flow.then(|| RecvWindow::new(INITIAL_SESSION_WINDOW)),
             peer_sent_session_update: false,
-            detect: Detect { active: session_flow && config.detect_spdy3, granted_while_blocked: 0, probe: None },
+            detect: Detect { active: session_flow && config.detect_spdy3, granted_while_blocked: 0, probe: None, decide_at: None },
             pings: Pings::new(role),
             settings_rate,
             no_progress,
@@ -853,6 +867,8 @@ impl Inner {
         if rst.status == RstStatus::CANCEL && self.cancels.record(self.now).is_err() {
             return Err(SessionError::protocol(SessionOffence::ResetFlood)); // B4 rapid reset
         }
+        // Our crossing RST_STREAM or WINDOW_UPDATE for it, not yet sent, stays unsent.
+        self.unqueue_stream_frames(rst.stream_id);
         let Some(stream) = self.streams.get(rst.stream_id) else {
             return self.no_progress(); // C105: ignored, never answered (C120)
         };
@@ -925,12 +941,12 @@ impl Inner {
             PingAction::Ack { rtt } => {
                 if self.detect.probe == Some(ping.id) {
                     // detect_spdy3: a full round trip after our session window ran out and
-                    // still no stream-0 WINDOW_UPDATE: a SPDY/3 peer (see `Detect::probe`).
-                    self.detect.probe = None;
+                    // still no stream-0 WINDOW_UPDATE; decide after the grace period (see
+                    // `Detect::decide_at`).
                     if self.detect.active && self.session_send.as_ref().is_some_and(|w| w.value() <= 0) {
-                        self.detect.active = false;
-                        self.session_send = None;
-                        self.session_opened();
+                        self.detect.decide_at = Some(self.now + DETECT_SPDY3_GRACE.max(rtt * 2));
+                    } else {
+                        self.detect.probe = None;
                     }
                     return Ok(());
                 }
@@ -1381,6 +1397,7 @@ impl Inner {
             self.pending_header_bytes = 0;
             out.extend_from_slice(&self.ctrl[from..]);
             self.ctrl.clear();
+            self.ctrl_stream_frames.clear();
             self.pending_ping_replies = 0;
             if self.ctrl.capacity() > 16 * 1024 {
                 self.ctrl = Vec::new();
@@ -1526,11 +1543,42 @@ impl Inner {
 
     fn queue_rst(&mut self, id: StreamId, status: RstStatus) {
         let status = self.version.rst_status(status); // E6
+        self.ctrl_stream_frames.push((self.ctrl.len(), id));
         self.queue_frame(&Frame::RstStream(RstStream { stream_id: id, status }));
     }
 
     fn queue_window_update(&mut self, id: StreamId, delta: u32) {
+        if !id.is_zero() {
+            self.ctrl_stream_frames.push((self.ctrl.len(), id));
+        }
         self.queue_frame(&Frame::WindowUpdate(WindowUpdate { stream_id: id, delta }));
+    }
+
+    /// Takes our not-yet-sent RST_STREAM and WINDOW_UPDATE frames for `id` out of the
+    /// control queue: the peer reset the stream first (C119, C120).
+    fn unqueue_stream_frames(&mut self, id: StreamId) {
+        // Both frames are 16 bytes in every version (8-byte head + 8-byte payload).
+        const LEN: usize = 16;
+        let mut i = self.ctrl_stream_frames.len();
+        while i > 0 {
+            i -= 1;
+            let (at, stream) = self.ctrl_stream_frames[i];
+            if stream != id {
+                continue;
+            }
+            self.ctrl.drain(at..at + LEN);
+            self.ctrl_stream_frames.remove(i);
+            for entry in &mut self.ctrl_stream_frames {
+                if entry.0 > at {
+                    entry.0 -= LEN;
+                }
+            }
+            for pending in &mut self.pending_headers {
+                if pending.at > at {
+                    pending.at -= LEN;
+                }
+            }
+        }
     }
 
     /// Gives received bytes back to the 3.1 session window (consumed, or dropped).
@@ -1640,7 +1688,8 @@ impl Inner {
             .map(|s| s.last_progress + limits.send_progress_timeout)
             .min();
         let partial = self.partial_since.map(|since| since + INCOMPLETE_FRAME_TIMEOUT);
-        [idle, stalled, partial].into_iter().flatten().min()
+        let detect = self.detect.decide_at.filter(|_| self.detect.active);
+        [idle, stalled, partial, detect].into_iter().flatten().min()
     }
 
     fn handle_timeout(&mut self, now: Instant) {
@@ -1654,6 +1703,16 @@ impl Inner {
             self.goaway(GoAwayStatus::OK);
             self.phase = Phase::Closing;
             return;
+        }
+        if self.detect.decide_at.is_some_and(|at| now >= at) {
+            self.detect.decide_at = None;
+            self.detect.probe = None;
+            if self.detect.active && self.session_send.as_ref().is_some_and(|w| w.value() <= 0) {
+                // No stream-0 WINDOW_UPDATE for the grace period after the probe: SPDY/3.
+                self.detect.active = false;
+                self.session_send = None;
+                self.session_opened();
+            }
         }
         let limits = &self.config.limits;
         let (idle_timeout, progress_timeout) = (limits.idle_timeout, limits.send_progress_timeout);
