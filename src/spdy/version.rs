@@ -102,6 +102,18 @@ impl Version {
         }
     }
 
+    /// Whether SYN_STREAM byte 9 is the CREDENTIAL slot (SPDY/3, unused in 3.1); in SPDY/2
+    /// it is an unused byte, sent as 0 and ignored on receipt (SPDY2.md §3.1).
+    pub const fn has_slot(self) -> bool {
+        !matches!(self, Version::Spdy2)
+    }
+
+    /// Whether WINDOW_UPDATE (type 9) is a frame this version decodes. SPDY/2 specified it
+    /// once and withdrew it; a received one is ignored like an unknown type (SPDY2.md §7).
+    pub const fn has_window_update(self) -> bool {
+        self.has_stream_flow_control()
+    }
+
     /// The lowest priority (largest number) of this version.
     pub const fn lowest_priority(self) -> u8 {
         self.priority_levels() - 1
