@@ -242,7 +242,9 @@ fn serve_connection(sock: TcpStream, options: ServerOptions, requests: &AtomicU6
 
 /// Runs spdyload with `args` and returns its parsed `--json` report.
 fn spdyload(args: &[String]) -> serde_json::Value {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spdyload"))
+    // SPDYLOAD_BIN lets the measurement below use a release build.
+    let bin = std::env::var_os("SPDYLOAD_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_spdyload")), PathBuf::from);
+    let mut child = Command::new(bin)
         .args(args)
         .arg("--json")
         .stdout(Stdio::piped())
@@ -531,5 +533,28 @@ fn node_spdy_transport_server_answers_every_request() {
         let report = spdyload(&args(&["-p", proto, "-n", "500", "-c", "4", "-m", "10", &url]));
         assert_all_succeeded(&report, 500);
         assert_eq!(n(&report, "traffic", "data_bytes"), 500 * 1000, "{proto}: {report}");
+    }
+}
+
+/// Not a test: prints spdyload's own CPU per request against the in-test server (run with
+/// `SPDYLOAD_BIN=target/release/spdyload cargo test --test spdyload_e2e -- --ignored --nocapture`).
+/// The server's threads share the machine, so this is an upper bound for spdyload.
+#[test]
+#[ignore]
+fn measure_cpu_per_request_against_the_in_test_server() {
+    let server = TestServer::start(ServerOptions::new(Version::Spdy31));
+    let url = format!("http://{}/", server.addr);
+    for (c, m) in [(1, 1), (4, 10), (8, 32)] {
+        let report = spdyload(&args(&["-n", "100000", "-c", &c.to_string(), "-m", &m.to_string(), &url]));
+        assert_all_succeeded(&report, 100_000);
+        println!(
+            "-c {c} -m {m}: {:.0} req/s, spdyload CPU {:.2} us/request (user {:.3}s, system {:.3}s), p50 {}us p99 {}us",
+            report["req_per_s"].as_f64().unwrap(),
+            report["cpu_us_per_request"].as_f64().unwrap(),
+            report["cpu"]["user_s"].as_f64().unwrap(),
+            report["cpu"]["system_s"].as_f64().unwrap(),
+            report["latency_percentiles_us"]["p50"],
+            report["latency_percentiles_us"]["p99"],
+        );
     }
 }

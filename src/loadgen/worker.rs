@@ -91,6 +91,9 @@ pub fn run(
     });
     let tick_token = Token::new(TAG_TICK, Key { index: 0, generation: 0 });
     ring.timer(now + TICK, tick_token);
+    if let Some(end) = clock.end {
+        ring.timer(end, tick_token);
+    }
     let mut completions: Vec<Completion> = Vec::with_capacity(256);
     let mut touched: Vec<u32> = Vec::with_capacity(clients.len());
     let mut stopping = false;
@@ -113,6 +116,16 @@ pub fn run(
     loop {
         ring.wait(1, Some(Duration::from_secs(1)), &mut completions)?;
         let now = Instant::now();
+        if let Some(end) = clock.end.filter(|end| !stopping && now >= *end) {
+            // End of -D: what finishes from here on is not counted (h2load does the same),
+            // so the measured window ends exactly at `end`.
+            stopping = true;
+            finished = end;
+            for client in clients.iter_mut() {
+                client.abandon(&mut ring);
+            }
+            completions.clear();
+        }
         let mut tick = false;
         for c in completions.drain(..) {
             match c.token.tag() {
@@ -149,13 +162,6 @@ pub fn run(
 
         if tick {
             ring.timer(now + TICK, tick_token);
-            if clock.end.is_some_and(|end| now >= end) && !stopping {
-                stopping = true;
-                finished = now;
-                for client in clients.iter_mut() {
-                    client.abandon(&mut ring);
-                }
-            }
             for (i, client) in clients.iter_mut().enumerate() {
                 let mut ctx = Ctx {
                     plan,
