@@ -522,7 +522,7 @@ mod tests {
         let mut out = Vec::new();
         conn.take_client_output(&mut out);
         let bytes: Vec<u8> = out.iter().flat_map(|b| b.iter().copied()).collect();
-        conn.client_sent(bytes.len(), Instant::now());
+        conn.client_sent(bytes.len(), crate::testing::epoch());
         let mut actions = Vec::new();
         while let Some(a) = conn.poll_backend_action() {
             actions.push(a);
@@ -544,7 +544,7 @@ mod tests {
 
     #[test]
     fn get_is_forwarded_and_response_relayed_with_keep_alive() {
-        let now = Instant::now();
+        let now = crate::testing::epoch();
         let mut c = H1Connection::new(b"10.0.0.1", false, Policy::default());
         c.recv_client(Bytes::from_static(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n\r\n"), now);
         let (out, actions) = collect(&mut c);
@@ -566,7 +566,7 @@ mod tests {
 
     #[test]
     fn chunked_upload_is_rechunked_and_close_delimited_response_chunked() {
-        let now = Instant::now();
+        let now = crate::testing::epoch();
         let mut c = H1Connection::new(b"1.1.1.1", true, Policy::default());
         c.recv_client(Bytes::from_static(b"POST /e HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), now);
         let (_, actions) = collect(&mut c);
@@ -587,7 +587,7 @@ mod tests {
     #[test]
     fn missing_host_gets_400_and_close() {
         let mut c = H1Connection::new(b"1.1.1.1", false, Policy::default());
-        c.recv_client(Bytes::from_static(b"GET / HTTP/1.1\r\n\r\n"), Instant::now());
+        c.recv_client(Bytes::from_static(b"GET / HTTP/1.1\r\n\r\n"), crate::testing::epoch());
         let (out, actions) = collect(&mut c);
         assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(actions.is_empty());
@@ -596,7 +596,7 @@ mod tests {
 
     #[test]
     fn backend_failure_before_response_is_502() {
-        let now = Instant::now();
+        let now = crate::testing::epoch();
         let mut c = H1Connection::new(b"1.1.1.1", false, Policy::default());
         c.recv_client(Bytes::from_static(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), now);
         let (_, actions) = collect(&mut c);
@@ -609,7 +609,7 @@ mod tests {
 
     #[test]
     fn pipelined_request_waits_for_the_first_response() {
-        let now = Instant::now();
+        let now = crate::testing::epoch();
         let mut c = H1Connection::new(b"1.1.1.1", false, Policy::default());
         c.recv_client(Bytes::from_static(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n"), now);
         let (_, actions) = collect(&mut c);
@@ -623,7 +623,7 @@ mod tests {
 
     #[test]
     fn slow_client_pauses_backend_reads() {
-        let now = Instant::now();
+        let now = crate::testing::epoch();
         let policy = Policy { max_buffered_per_stream: 1024, ..Policy::default() };
         let mut c = H1Connection::new(b"1.1.1.1", false, policy);
         c.recv_client(Bytes::from_static(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), now);
