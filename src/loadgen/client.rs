@@ -33,6 +33,9 @@ pub(crate) const TAG_RECV: u8 = 2;
 pub(crate) const TAG_SEND: u8 = 3;
 pub(crate) const TAG_CLOSE: u8 = 4;
 
+/// Refused requests one connection may send again before it has completed any.
+const MAX_REFUSED_WITHOUT_PROGRESS: u32 = 1000;
+
 /// Generations of a client slot wrap at the token's 24 bits.
 const GENERATION_MASK: u32 = 0x00ff_ffff;
 
@@ -118,6 +121,7 @@ pub(crate) struct Client {
     /// A session or transport error ends the connection after the flush.
     broken: Option<String>,
     done_this_conn: u64,
+    refused_this_conn: u32,
     /// Done and counted, for the per-connection req/s.
     pub(crate) counted_done: u64,
     /// Marked by the worker so that one batch of completions flushes each client once.
@@ -150,6 +154,7 @@ impl Client {
             goaway: false,
             broken: None,
             done_this_conn: 0,
+            refused_this_conn: 0,
             counted_done: 0,
             touched: false,
         }
@@ -197,6 +202,7 @@ impl Client {
                 self.goaway = false;
                 self.broken = None;
                 self.done_this_conn = 0;
+                self.refused_this_conn = 0;
             }
             Err(e) => {
                 ctx.stats.connect_errors += 1;
@@ -428,7 +434,15 @@ impl Client {
 
     fn end_request(&mut self, request: Request, outcome: Outcome, ctx: &mut Ctx<'_>) {
         let measuring = ctx.measuring();
+        // A server that refuses everything would otherwise be asked again forever.
+        let outcome = match outcome {
+            Outcome::Refused if self.refused_this_conn >= MAX_REFUSED_WITHOUT_PROGRESS && self.done_this_conn == 0 => {
+                Outcome::Error { timed_out: false }
+            }
+            other => other,
+        };
         if let Outcome::Refused = outcome {
+            self.refused_this_conn += 1;
             if request.counted {
                 ctx.stats.started -= 1;
             }
@@ -439,6 +453,9 @@ impl Client {
             }
             return;
         }
+        if let Outcome::Response = outcome {
+            self.done_this_conn += 1;
+        }
         if !measuring {
             return;
         }
@@ -447,7 +464,6 @@ impl Client {
         }
         match outcome {
             Outcome::Response => {
-                self.done_this_conn += 1;
                 ctx.stats.record_response(request.status, micros(ctx.now.saturating_duration_since(request.start)));
             }
             Outcome::Error { timed_out } => ctx.stats.record_error(timed_out),
@@ -566,9 +582,15 @@ impl Client {
         let work = more_work && self.has_quota();
         match self.state {
             State::Ready if self.streams.is_empty() && !self.sending && (self.goaway || !work) => {
+                // Reconnect after a GOAWAY only if this connection got something done, so
+                // that a server refusing everything ends the run instead of looping.
+                let reconnect = work && self.done_this_conn > 0;
+                if work && !reconnect {
+                    ctx.stats.note_error("GOAWAY before any request completed; not reconnecting".into());
+                }
                 self.teardown(ring);
-                self.state = if work { State::Idle } else { State::Done };
-                if work {
+                self.state = if reconnect { State::Idle } else { State::Done };
+                if reconnect {
                     self.connect(ring, ctx);
                 }
             }
