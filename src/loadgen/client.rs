@@ -23,7 +23,7 @@ use super::plan::{CertCheck, Plan};
 use super::stats::{self, Stats};
 use crate::runtime::{net, BufGroup, Chunk, Completion, Key, OpKind, Ring, SendBuf, Token};
 use crate::spdy::frame::RstStatus;
-use crate::spdy::header::HeaderBlock;
+use crate::spdy::header::{CompressorKind, HeaderBlock};
 use crate::spdy::session::SendError;
 use crate::spdy::{Event, Role, Session, SessionConfig, StreamId};
 
@@ -32,6 +32,12 @@ pub(crate) const TAG_CONNECT: u8 = 1;
 pub(crate) const TAG_RECV: u8 = 2;
 pub(crate) const TAG_SEND: u8 = 3;
 pub(crate) const TAG_CLOSE: u8 = 4;
+
+/// zlib settings for our request headers (level, window bits, memLevel). The gateway's
+/// default (6, 11, 1) saves memory per session; a load generator has few sessions and
+/// sends the same block over and over, so a full window keeps it a back-reference and
+/// avoids sliding the 2 KiB window every few requests.
+const LOADGEN_ZLIB: (u32, u8, u8) = (1, 15, 8);
 
 /// Refused requests one connection may send again before it has completed any.
 const MAX_REFUSED_WITHOUT_PROGRESS: u32 = 1000;
@@ -258,6 +264,7 @@ impl Client {
             max_concurrent_streams: 100,
             initial_window_size: 16 * 1024 * 1024,
             session_window_size: 64 * 1024 * 1024,
+            compressor: CompressorKind::Zlib { level: LOADGEN_ZLIB.0, window_bits: LOADGEN_ZLIB.1, mem_level: LOADGEN_ZLIB.2 },
             ..SessionConfig::default()
         };
         self.session = Some(Session::new(Role::Client, ctx.plan.version, config, ctx.now));
