@@ -292,8 +292,7 @@ mod tests {
 
     /// 1000 requests: 900 at 100 µs, 90 at 1 ms, 9 at 10 ms, 1 at 100 ms.
     fn synthetic() -> Stats {
-        let mut s = Stats::default();
-        s.started = 1000;
+        let mut s = Stats { started: 1000, ..Stats::default() };
         for (count, us) in [(900, 100), (90, 1000), (9, 10_000), (1, 100_000)] {
             for _ in 0..count {
                 s.record_response(200, us);

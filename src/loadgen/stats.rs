@@ -163,12 +163,10 @@ mod tests {
 
     #[test]
     fn merge_adds_counters_histograms_and_keeps_errors_distinct() {
-        let mut a = Stats::default();
-        a.started = 3;
+        let mut a = Stats { started: 3, ..Stats::default() };
         a.record_response(200, 10);
         a.note_error("refused".into());
-        let mut b = Stats::default();
-        b.started = 2;
+        let mut b = Stats { started: 2, ..Stats::default() };
         b.record_response(500, 1000);
         b.note_error("refused".into());
         b.note_error("reset".into());
