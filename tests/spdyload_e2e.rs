@@ -558,3 +558,17 @@ fn measure_cpu_per_request_against_the_in_test_server() {
         );
     }
 }
+
+#[test]
+fn inactivity_timeout_counts_requests_as_errored_and_timed_out() {
+    let mut options = ServerOptions::new(Version::Spdy31);
+    options.delay = Duration::from_millis(1500);
+    let server = TestServer::start(options);
+    let url = format!("http://{}/", server.addr);
+    let report = spdyload(&args(&["-n", "3", "-c", "1", "-m", "3", "-T", "200ms", &url]));
+    assert_eq!(n(&report, "requests", "done"), 3, "{report}");
+    assert_eq!(n(&report, "requests", "errored"), 3, "{report}");
+    assert_eq!(n(&report, "requests", "timeout"), 3, "{report}");
+    assert_eq!(n(&report, "requests", "succeeded"), 0, "{report}");
+    assert_eq!(server.requests(), 3);
+}
