@@ -534,6 +534,17 @@ fn node_spdy_transport_server_answers_every_request() {
         assert_all_succeeded(&report, 500);
         assert_eq!(n(&report, "traffic", "data_bytes"), 500 * 1000, "{proto}: {report}");
     }
+    // POST: node echoes the body back, so every byte we sent comes back once.
+    let file = std::env::temp_dir().join(format!("spdyload-node-body-{}", std::process::id()));
+    std::fs::write(&file, vec![b'z'; 20_000]).unwrap();
+    for (node_version, proto) in [("3.1", "spdy/3.1"), ("2", "spdy/2")] {
+        let node = NodeServer::start(node_version);
+        let url = format!("http://127.0.0.1:{}/echo", node.port);
+        let report = spdyload(&args(&["-p", proto, "-n", "100", "-c", "2", "-m", "5", "-d", file.to_str().unwrap(), &url]));
+        assert_all_succeeded(&report, 100);
+        assert_eq!(n(&report, "traffic", "data_bytes"), 100 * 20_000, "{proto}: {report}");
+    }
+    std::fs::remove_file(&file).ok();
 }
 
 /// Not a test: prints spdyload's own CPU per request against the in-test server (run with

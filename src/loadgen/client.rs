@@ -114,6 +114,8 @@ pub(crate) struct Client {
     next_path: usize,
     /// SPDY bytes to send (plaintext) and, with TLS, the ciphertext to send.
     out: Vec<u8>,
+    /// Plaintext only: regions to send before `out` (control bytes and body slices).
+    chunks: Vec<Chunk>,
     wire: Vec<u8>,
     spare: Vec<u8>,
     sending: bool,
@@ -149,6 +151,7 @@ impl Client {
             max_concurrent: plan.max_concurrent as usize,
             next_path: slot as usize,
             out: Vec::with_capacity(16 * 1024),
+            chunks: Vec::new(),
             wire: Vec::new(),
             spare: Vec::with_capacity(16 * 1024),
             sending: false,
@@ -236,8 +239,10 @@ impl Client {
                 if let Some(buf) = c.send_buf {
                     for chunk in buf.into_chunks() {
                         if let Chunk::Owned(mut v) = chunk {
-                            v.clear();
-                            self.spare = v;
+                            if v.capacity() > self.spare.capacity() {
+                                v.clear();
+                                self.spare = v;
+                            }
                         }
                     }
                 }
@@ -534,12 +539,22 @@ impl Client {
                             self.broken = Some(format!("session asked for body bytes of unknown stream {stream_id:?}"));
                             break;
                         };
-                        let Some(slice) = body.and_then(|b| b.get(upload.1..upload.1 + len)) else {
+                        let range = upload.1..upload.1 + len;
+                        let Some(body) = body.filter(|b| range.end <= b.len()) else {
                             self.broken = Some("session asked for more body bytes than declared".into());
                             break;
                         };
-                        self.out.extend_from_slice(slice);
                         upload.1 += len;
+                        if self.tls.is_some() {
+                            self.out.extend_from_slice(&body[range]);
+                        } else if len > 0 {
+                            // Plaintext: the body goes out as a slice of the shared file
+                            // bytes, never copied.
+                            if !self.out.is_empty() {
+                                self.chunks.push(Chunk::Owned(std::mem::take(&mut self.out)));
+                            }
+                            self.chunks.push(Chunk::Shared(body.slice(range)));
+                        }
                     }
                 }
             }
@@ -572,13 +587,17 @@ impl Client {
 
     fn send(&mut self, ring: &mut Ring) {
         let pending = if self.tls.is_some() { &mut self.wire } else { &mut self.out };
-        if self.sending || pending.is_empty() {
+        if self.sending || (pending.is_empty() && self.chunks.is_empty()) {
             return;
         }
         let Some(fd) = self.fd.as_ref().map(|f| f.as_raw_fd()) else { return };
-        let bytes = std::mem::replace(pending, std::mem::take(&mut self.spare));
         let mut buf = SendBuf::new();
-        buf.push(Chunk::Owned(bytes));
+        for chunk in self.chunks.drain(..) {
+            buf.push(chunk);
+        }
+        if !pending.is_empty() {
+            buf.push(Chunk::Owned(std::mem::replace(pending, std::mem::take(&mut self.spare))));
+        }
         self.sending = true;
         ring.send(fd, buf, self.token(TAG_SEND));
     }
@@ -635,6 +654,7 @@ impl Client {
         self.tls = None;
         self.uploads.clear();
         self.out.clear();
+        self.chunks.clear();
         self.wire.clear();
         self.carry.clear();
         self.sending = false;
