@@ -583,3 +583,14 @@ fn inactivity_timeout_counts_requests_as_errored_and_timed_out() {
     assert_eq!(n(&report, "requests", "succeeded"), 0, "{report}");
     assert_eq!(server.requests(), 3);
 }
+
+#[test]
+fn connection_rate_opens_connections_on_a_schedule_and_each_runs_its_share() {
+    let server = TestServer::start(ServerOptions::new(Version::Spdy3));
+    let url = format!("http://{}/", server.addr);
+    let report = spdyload(&args(&["-p", "spdy/3", "-n", "41", "-c", "4", "-m", "3", "--rate", "20", "--rate-mode", "connections", &url]));
+    assert_all_succeeded(&report, 41);
+    assert_eq!(server.requests(), 41);
+    assert_eq!(server.connections.load(Ordering::SeqCst), 4);
+    assert_eq!(report["connect_us"]["count"], 4);
+}

@@ -132,6 +132,8 @@ pub(crate) struct Client {
     refused_this_conn: u32,
     /// Done and counted, for the per-connection req/s.
     pub(crate) counted_done: u64,
+    /// `--rate-mode connections`: the slot waits for the schedule before connecting.
+    pub(crate) held: bool,
     /// Marked by the worker so that one batch of completions flushes each client once.
     pub(crate) touched: bool,
 }
@@ -165,6 +167,7 @@ impl Client {
             done_this_conn: 0,
             refused_this_conn: 0,
             counted_done: 0,
+            held: false,
             touched: false,
         }
     }
@@ -620,6 +623,7 @@ impl Client {
                     self.connect(ring, ctx);
                 }
             }
+            State::Idle if self.held => {}
             State::Idle if work => self.connect(ring, ctx),
             State::Idle => self.state = State::Done,
             _ => {}

@@ -51,6 +51,10 @@ pub struct Args {
     /// schedule; latency counts from the scheduled start (no coordinated omission).
     #[arg(long = "rate")]
     pub rate: Option<f64>,
+    /// What `--rate` starts: `requests` (open loop, default) or `connections` (h2load's
+    /// -r: connections are opened on the schedule, each then runs closed-loop).
+    #[arg(long = "rate-mode", value_enum, default_value_t = RateMode::Requests)]
+    pub rate_mode: RateMode,
     /// Protocol: spdy/3.1, spdy/3 or spdy/2 (ALPN id over TLS; the framing in plaintext).
     #[arg(short = 'p', long = "protocol", default_value = "spdy/3.1")]
     pub protocol: String,
@@ -73,6 +77,13 @@ pub struct Args {
     /// Never print the live progress line.
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+}
+
+/// What `--rate` schedules.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateMode {
+    Requests,
+    Connections,
 }
 
 /// Where the requests go.
@@ -115,8 +126,9 @@ pub struct Plan {
     /// Extra headers, names lowercased.
     pub headers: Vec<(String, String)>,
     pub body: Option<Bytes>,
-    /// Requests per second across all connections (open loop).
+    /// Requests (or connections, see `rate_mode`) per second across the run.
     pub rate: Option<f64>,
+    pub rate_mode: RateMode,
     pub priority: u8,
     pub cert_check: CertCheck,
     pub inactivity_timeout: Option<Duration>,
@@ -311,6 +323,7 @@ impl Plan {
             headers,
             body,
             rate: args.rate,
+            rate_mode: args.rate_mode,
             priority,
             cert_check,
             inactivity_timeout: args.inactivity_timeout,
@@ -370,6 +383,11 @@ impl Plan {
     /// Requests of worker `worker` (the sum over its connections).
     pub fn requests_of_worker(&self, worker: u32) -> Option<u64> {
         self.requests.map(|_| self.connections_of(worker).map(|c| self.requests_of_connection(c).unwrap_or(0)).sum())
+    }
+
+    /// Whether requests start on the open-loop schedule (`--rate` in requests mode).
+    pub fn open_loop(&self) -> bool {
+        self.rate.is_some() && self.rate_mode == RateMode::Requests
     }
 
     /// The open-loop rate of worker `worker`, in proportion to its connections.
@@ -435,6 +453,10 @@ mod tests {
         assert_eq!(p.rate_of_worker(0), Some(60.0));
         assert_eq!(p.rate_of_worker(1), Some(30.0));
         assert_eq!(p.rate_of_worker(2), Some(30.0));
+        assert!(p.open_loop());
+        let p = plan(&["-n", "8", "-c", "4", "--rate", "2", "--rate-mode", "connections", "http://127.0.0.1:1/"]).unwrap();
+        assert_eq!(p.rate_mode, RateMode::Connections);
+        assert!(!p.open_loop());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::spdy::header::HeaderBlock;
 
 const TAG_TICK: u8 = 10;
 const TAG_RATE: u8 = 11;
+const TAG_CONNECTION_RATE: u8 = 12;
 /// Housekeeping period: duration end, inactivity and session timers, progress.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -72,16 +73,24 @@ pub fn run(
     let templates: Vec<HeaderBlock> = (0..plan.paths.len()).map(|i| plan.header_block(i)).collect();
     let mut stats = Stats::default();
     let now = Instant::now();
-    let rate_mode = plan.rate.is_some();
+    let rate_mode = plan.open_loop();
+    let connection_rate = plan.rate.is_some() && !rate_mode;
     let mut clients: Vec<Client> = plan
         .connections_of(index)
         .enumerate()
         .map(|(slot, conn)| {
             let quota = if rate_mode { None } else { plan.requests_of_connection(conn) };
-            Client::new(slot as u32, quota, plan, now)
+            let mut client = Client::new(slot as u32, quota, plan, now);
+            client.held = connection_rate;
+            client
         })
         .collect();
-    let mut schedule = plan.rate_of_worker(index).map(|rate| Schedule {
+    // --rate-mode connections: connection slots are released on this schedule.
+    let mut connection_schedule = plan
+        .rate_of_worker(index)
+        .filter(|_| connection_rate)
+        .map(|rate| (Duration::from_secs_f64(1.0 / rate), clock.start, 0usize, false));
+    let mut schedule = plan.rate_of_worker(index).filter(|_| rate_mode).map(|rate| Schedule {
         interval: Duration::from_secs_f64(1.0 / rate),
         next: clock.start,
         remaining: plan.requests_of_worker(index),
@@ -99,7 +108,7 @@ pub fn run(
     let mut stopping = false;
     let mut finished = now;
 
-    for client in clients.iter_mut() {
+    for client in clients.iter_mut().filter(|c| !c.held) {
         let mut ctx = Ctx {
             plan,
             templates: &templates,
@@ -133,6 +142,11 @@ pub fn run(
                 TAG_RATE => {
                     if let Some(s) = schedule.as_mut() {
                         s.armed = false;
+                    }
+                }
+                TAG_CONNECTION_RATE => {
+                    if let Some(s) = connection_schedule.as_mut() {
+                        s.3 = false;
                     }
                 }
                 _ => {
@@ -178,6 +192,31 @@ pub fn run(
                     client.touched = true;
                     touched.push(i as u32);
                 }
+            }
+        }
+
+        if let (Some((interval, next, released, armed)), false) = (connection_schedule.as_mut(), stopping) {
+            while *next <= now && *released < clients.len() {
+                let i = *released;
+                *released += 1;
+                *next += *interval;
+                let client = &mut clients[i];
+                client.held = false;
+                let mut ctx = Ctx {
+                    plan,
+                    templates: &templates,
+                    stats: &mut stats,
+                    group,
+                    tls: tls.as_ref(),
+                    now,
+                    measure_from: clock.measure_from,
+                    backlog: None,
+                };
+                client.connect(&mut ring, &mut ctx);
+            }
+            if *released < clients.len() && !*armed {
+                ring.timer(*next, Token::new(TAG_CONNECTION_RATE, Key { index: 0, generation: 0 }));
+                *armed = true;
             }
         }
 
