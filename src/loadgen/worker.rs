@@ -5,7 +5,8 @@
 //! The loop is the runtime's completion loop; requests start either closed-loop (each
 //! connection keeps `-m` streams in flight) or open-loop on a fixed schedule (`--rate`),
 //! where a request that finds no free stream waits in a backlog *with its scheduled start
-//! time*, so queueing shows up in the latency instead of being omitted.
+//! time*, so queueing shows up in the latency instead of being omitted. With
+//! `--rate-mode connections` the schedule releases connection slots instead (h2load -r).
 
 use std::collections::VecDeque;
 use std::io;
