@@ -96,32 +96,40 @@ impl Drop for TestServer {
     }
 }
 
-/// A socket, plain or TLS, with a short read timeout so that the loop can check `stop`.
-enum Conn {
-    Plain(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+/// A socket, plain or TLS (the shard's own sans-IO rustls wrapper), with a short read
+/// timeout so that the loop can check `stop`.
+struct Conn {
+    sock: TcpStream,
+    tls: Option<spdygate::shard::tls::TlsSession>,
+    raw: Vec<u8>,
 }
 
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.read(buf),
-            Conn::Tls(s) => s.read(buf),
+impl Conn {
+    /// Reads once; appends the plaintext to `plain`. `Ok(0)`: end of stream.
+    fn read(&mut self, plain: &mut Vec<u8>) -> std::io::Result<usize> {
+        let n = self.sock.read(&mut self.raw)?;
+        match &mut self.tls {
+            None => plain.extend_from_slice(&self.raw[..n]),
+            Some(tls) => {
+                let result = tls.recv(&self.raw[..n], plain);
+                let mut out = Vec::new();
+                tls.take_output(&mut out);
+                self.sock.write_all(&out)?;
+                result.map_err(std::io::Error::other)?;
+            }
         }
+        Ok(n)
     }
-}
 
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.write(buf),
-            Conn::Tls(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Conn::Plain(s) => s.flush(),
-            Conn::Tls(s) => s.flush(),
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match &mut self.tls {
+            None => self.sock.write_all(bytes),
+            Some(tls) => {
+                tls.send(bytes);
+                let mut out = Vec::new();
+                tls.take_output(&mut out);
+                self.sock.write_all(&out)
+            }
         }
     }
 }
@@ -151,13 +159,8 @@ fn serve_connection(sock: TcpStream, options: ServerOptions, requests: &AtomicU6
     sock.set_nodelay(true).unwrap();
     sock.set_nonblocking(false).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
-    let mut conn = match &options.tls {
-        Some(config) => {
-            let tls = rustls::ServerConnection::new(config.clone()).unwrap();
-            Conn::Tls(Box::new(rustls::StreamOwned::new(tls, sock)))
-        }
-        None => Conn::Plain(sock),
-    };
+    let tls = options.tls.as_ref().map(|config| spdygate::shard::tls::TlsSession::new(config.clone()).unwrap());
+    let mut conn = Conn { sock, tls, raw: vec![0u8; 64 * 1024] };
     let config = SessionConfig {
         limits: Limits { max_streams_per_session: options.max_streams_per_session, ..Limits::default() },
         ..SessionConfig::default()
@@ -168,15 +171,16 @@ fn serve_connection(sock: TcpStream, options: ServerOptions, requests: &AtomicU6
     // Requests waiting for their reply: (stream, path, arrival), in arrival order.
     let mut uploading: Vec<(StreamId, Vec<u8>)> = Vec::new();
     let mut waiting: std::collections::VecDeque<(StreamId, Vec<u8>, Instant)> = Default::default();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut plain = Vec::new();
     let mut out = Vec::new();
     let deadline = Instant::now() + RUN_DEADLINE;
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-        match conn.read(&mut buf) {
+        plain.clear();
+        match conn.read(&mut plain) {
             Ok(0) => break,
-            Ok(n) => {
+            Ok(_) => {
                 let now = Instant::now();
-                let mut input = &buf[..n];
+                let mut input = &plain[..];
                 loop {
                     match session.recv(&mut input, now) {
                         Ok(Some(Event::StreamOpened { stream_id, headers, fin, .. })) => {
@@ -231,7 +235,6 @@ fn serve_connection(sock: TcpStream, options: ServerOptions, requests: &AtomicU6
             if conn.write_all(&out).is_err() {
                 break;
             }
-            let _ = conn.flush();
             out.clear();
         }
         if session.is_closed() {
