@@ -229,6 +229,12 @@ impl Client {
         match c.op {
             OpKind::Connect => self.on_connect(c, ring, ctx),
             OpKind::Recv => match (c.result, c.buffer) {
+                // After a GOAWAY with nothing in flight, the server closing first is normal
+                // (spdygate does after max_streams_per_session, B4): reconnect if useful.
+                (Ok(0), _) if self.goaway && self.streams.is_empty() => {
+                    self.teardown(ring);
+                    self.state = if self.done_this_conn > 0 { State::Idle } else { State::Done };
+                }
                 (Ok(0), _) => self.fail(ring, ctx, "connection closed by the server".into(), false),
                 (Ok(_), Some(lease)) => {
                     self.last_rx = ctx.now;
