@@ -106,7 +106,7 @@ impl Default for Backends {
             connect_timeout: Duration::from_secs(3),
             response_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
-            max_idle_per_backend: 64,
+            max_idle_per_backend: 256,
             retries: 1,
             eject_after_failures: 3,
             eject_for: Duration::from_secs(5),

@@ -138,6 +138,9 @@ pub struct SpdyConnection {
     block: HeaderBlock,
     items: Vec<ResponseItem>,
     session_failed: bool,
+    /// Client bytes the session did not take yet (its outbound control queue was over its
+    /// bound, B5): fed again once the client reads.
+    unread: Bytes,
 }
 
 impl SpdyConnection {
@@ -159,6 +162,7 @@ impl SpdyConnection {
             block: HeaderBlock::new(),
             items: Vec::new(),
             session_failed: false,
+            unread: Bytes::new(),
         }
     }
 
@@ -169,10 +173,24 @@ impl SpdyConnection {
     /// Plaintext bytes from the client. `Err`: a session error; the GOAWAY is queued in the
     /// client output, every exchange is released: write the output, then close.
     pub fn recv_client(&mut self, data: &Bytes, now: Instant) -> Result<(), SessionError> {
-        let mut input: &[u8] = data;
+        let data = if self.unread.is_empty() {
+            data.clone()
+        } else {
+            // Rare (the session refused input while its control queue was full): join.
+            let mut joined = Vec::with_capacity(self.unread.len() + data.len());
+            joined.extend_from_slice(&self.unread);
+            joined.extend_from_slice(data);
+            self.unread = Bytes::new();
+            Bytes::from(joined)
+        };
+        self.feed(data, now)
+    }
+
+    fn feed(&mut self, data: Bytes, now: Instant) -> Result<(), SessionError> {
+        let mut input: &[u8] = &data;
         loop {
             match self.session.recv(&mut input, now) {
-                Ok(Some(event)) => self.on_event(event, data, now),
+                Ok(Some(event)) => self.on_event(event, &data, now),
                 Ok(None) => break,
                 Err(e) => {
                     self.fail_all();
@@ -181,13 +199,18 @@ impl SpdyConnection {
                 }
             }
         }
+        if !input.is_empty() {
+            // The session stopped taking input (`wants_read` is false): keep the rest.
+            let consumed = data.len() - input.len();
+            self.unread = data.slice(consumed..);
+        }
         self.flush(now);
         Ok(())
     }
 
     /// Whether the session wants more client input now.
     pub fn wants_read(&self) -> bool {
-        self.session.wants_read() && !self.session_failed
+        self.session.wants_read() && !self.session_failed && self.unread.is_empty()
     }
 
     /// Moves the bytes to write to the client into `out`, in order.
@@ -199,6 +222,11 @@ impl SpdyConnection {
     pub fn client_sent(&mut self, n: usize, now: Instant) {
         self.client_out_bytes = self.client_out_bytes.saturating_sub(n);
         self.flush(now);
+        if !self.unread.is_empty() && self.session.wants_read() && !self.session_failed {
+            let unread = std::mem::take(&mut self.unread);
+            // A session error here is reported through `is_done` (GOAWAY queued).
+            let _ = self.feed(unread, now);
+        }
     }
 
     pub fn poll_backend_action(&mut self) -> Option<BackendAction> {
@@ -654,8 +682,23 @@ impl SpdyConnection {
         }
     }
 
-    /// Moves session output into the client queue while it is under its bound.
+    /// Moves session output into the client queue while it is under its bound, and
+    /// handles events that arose outside `recv` (a stream closed when our FIN went out, a
+    /// send-timeout reset).
     fn flush(&mut self, now: Instant) {
+        self.transmit(now);
+        let empty = Bytes::new();
+        let mut again = false;
+        while let Some(event) = self.session.poll_event() {
+            self.on_event(event, &empty, now);
+            again = true;
+        }
+        if again {
+            self.transmit(now);
+        }
+    }
+
+    fn transmit(&mut self, now: Instant) {
         while self.client_out_bytes < self.policy.max_buffered_per_session {
             match self.session.poll_transmit(&mut self.out_buf, now) {
                 None => break,

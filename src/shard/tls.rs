@@ -47,7 +47,12 @@ pub struct TlsSession {
 
 impl TlsSession {
     pub fn new(config: Arc<ServerConfig>) -> Result<Self, TlsError> {
-        Ok(TlsSession { conn: ServerConnection::new(config)? })
+        let mut conn = ServerConnection::new(config)?;
+        // rustls caps unsent TLS data at 64 KiB by default and silently takes less on
+        // `write`; the gateway already bounds what it hands in (max_buffered_per_session),
+        // so the cap would only cut streams short.
+        conn.set_buffer_limit(None);
+        Ok(TlsSession { conn })
     }
 
     /// Feeds ciphertext; appends decrypted plaintext to `plaintext`. On `Err` the alert
@@ -81,8 +86,9 @@ impl TlsSession {
 
     /// Encrypts plaintext to send.
     pub fn send(&mut self, plaintext: &[u8]) {
-        // The writer buffers without limit; the shard bounds what it hands in.
-        let _ = self.conn.writer().write_all(plaintext);
+        // Unlimited buffer (see `new`): write_all cannot come up short.
+        let written = self.conn.writer().write_all(plaintext);
+        debug_assert!(written.is_ok());
     }
 
     /// Ciphertext waiting to be written to the socket.
