@@ -6,8 +6,12 @@
 //! to the end into a scratch area so the next frame still decodes. It refuses to grow any
 //! buffer past the block limit, to allocate from anything the peer declared, or to touch
 //! a stream after a zlib error (the shared state is gone; the session must close).
+//!
+//! An idle session can [`Inflater::hibernate`] it: between sync-flushed blocks the only
+//! state that matters is zlib's 32 KiB window, of which an idle session has usually
+//! filled a few hundred bytes past the (static) dictionary; those are all it keeps.
 
-use flate2::{Decompress, FlushDecompress, Status};
+use core::ffi::c_int;
 
 use crate::spdy::error::{SessionError, SessionOffence};
 use crate::spdy::version::Version;
@@ -69,13 +73,15 @@ impl From<InflateError> for SessionError {
     }
 }
 
-/// Heap bytes zlib-rs 0.6 allocates for one inflate stream: its state and a window of
-/// 2^15 + 64 bytes, in one block, whatever window the sender used (`zlib_rs::inflate::init`
-/// sizes the window by `MAX_WBITS`, so asking for the header's window size — windowBits
-/// 0 — saves nothing with this backend). Checked against a counting allocator in
-/// `tests/interop_zlib.rs`.
-pub const ZLIB_RS_INFLATE_BYTES: usize = 47_552;
+/// Heap bytes one awake inflater holds: zlib-rs 0.6's state and a window of 2^15 + 64
+/// bytes in one block (47,552 bytes, whatever window the sender used: `zlib_rs::inflate::init`
+/// sizes the window by `MAX_WBITS`, so asking for the header's window size saves nothing
+/// with this backend), plus the boxed `z_stream` it is driven through. Checked against a
+/// counting allocator in `tests/interop_zlib.rs`.
+pub const ZLIB_RS_INFLATE_BYTES: usize = 47_552 + core::mem::size_of::<libz_rs_sys::z_stream>();
 
+/// The deflate window: the furthest back a distance can reach (RFC 1951 §3.2.5).
+const WINDOW: usize = 1 << 15;
 /// Discard area for output past `max_block`, on the stack.
 const SCRATCH: usize = 4096;
 /// First output reservation for a block, before the compressed size is considered.
@@ -85,43 +91,143 @@ const MIN_CHUNK: usize = 256;
 pub struct Inflater {
     version: Version,
     limits: InflateLimits,
-    /// Created on the first non-empty block: an idle session holds no zlib state.
-    zlib: Option<Decompress>,
+    state: State,
     dictionary_installed: bool,
-    poisoned: bool,
+}
+
+enum State {
+    /// No block inflated yet: no zlib state; the first block brings the zlib header.
+    Fresh,
+    Awake(Awake),
+    /// Between blocks, with no zlib state: what the next block may refer back to.
+    Hibernating(History),
+    /// A zlib error ended the stream.
+    Poisoned,
+}
+
+struct Awake {
+    zlib: raw::Stream,
+    /// What was put into this stream's window before its first output: the last
+    /// `dictionary_tail` bytes of the dictionary, then `history_len` bytes of earlier output.
+    dictionary_tail: usize,
+    history_len: usize,
+}
+
+/// The window of a hibernating inflater: the last `dictionary_tail` bytes of the version's
+/// dictionary followed by `output` (together at most 32 KiB; the dictionary is static,
+/// so only the output bytes are stored).
+struct History {
+    dictionary_tail: usize,
+    output: Box<[u8]>,
 }
 
 impl Inflater {
     pub fn new(version: Version, limits: InflateLimits) -> Self {
-        Self { version, limits, zlib: None, dictionary_installed: false, poisoned: false }
+        Self { version, limits, state: State::Fresh, dictionary_installed: false }
     }
 
     /// Inflates one frame's compressed header bytes into `out` (cleared first).
     ///
     /// All of `compressed` goes through the shared stream and all output it yields is
     /// drained, so the next frame starts where this one ended (sync flush semantics).
+    /// A hibernating inflater resumes first (see [`Inflater::hibernate`]).
     pub fn inflate(&mut self, compressed: &[u8], out: &mut Vec<u8>) -> Result<InflateOutcome, InflateError> {
         out.clear();
-        if self.poisoned {
+        if matches!(self.state, State::Poisoned) {
             return Err(InflateError::Corrupt);
         }
         if compressed.is_empty() {
             return Ok(InflateOutcome::Empty);
         }
-        let result = self.run(compressed, out);
+        let result = self.wake().and_then(|()| self.run(compressed, out));
         if result.is_err() {
-            self.poisoned = true;
             // The zlib state is useless from here on: give its memory back now.
-            self.zlib = None;
+            self.state = State::Poisoned;
             out.clear();
         }
         result
     }
 
+    /// Gives the zlib state (`ZLIB_RS_INFLATE_BYTES`) back, keeping only what the next
+    /// block may refer to: the last 32 KiB of (dictionary ++ everything inflated so far),
+    /// of which only the part past the dictionary is stored. The next [`Inflater::inflate`]
+    /// rebuilds the state transparently and decodes exactly as if nothing had happened.
+    ///
+    /// Intended call point: the session, when it goes idle (no open stream, nothing to
+    /// read), after the last header block it received; it is cheap to call again.
+    ///
+    /// Sound because every SPDY header block ends with a sync flush (SPDY3.md §5.4,
+    /// "Z_SYNC_FLUSH after each header block"): after it the deflate stream sits at a
+    /// block boundary on a byte boundary, the zlib header and dictionary id are long
+    /// consumed and the Adler-32 trailer will never come (the stream never ends), so a
+    /// raw inflater (no zlib header) whose window is set to that history carries on
+    /// the same stream. Whether zlib is in exactly that state is read from its
+    /// `data_type` (next block header expected, no bits buffered, not the last block);
+    /// when it is not (a peer that split a block over frames), nothing happens.
+    ///
+    /// Returns whether the inflater is hibernating afterwards. Does nothing, returning
+    /// false, before the first block and after an error.
+    pub fn hibernate(&mut self) -> bool {
+        let awake = match &self.state {
+            State::Hibernating(_) => return true,
+            State::Fresh | State::Poisoned => return false,
+            State::Awake(awake) => awake,
+        };
+        if awake.zlib.data_type() != raw::AT_BLOCK_BOUNDARY {
+            return false;
+        }
+        let mut window = vec![0u8; WINDOW];
+        let Some(have) = awake.zlib.window(&mut window) else {
+            return false;
+        };
+        let window = &window[..have];
+        // The window is the tail of: dictionary_tail bytes of dictionary, history_len
+        // bytes of earlier output, then total_out bytes of this stream's output.
+        let later = awake.history_len.saturating_add(usize::try_from(awake.zlib.total_out()).unwrap_or(usize::MAX));
+        let dictionary = self.version.dictionary();
+        let mut tail = have.saturating_sub(later).min(awake.dictionary_tail);
+        if !dictionary.ends_with(&window[..tail]) {
+            tail = 0; // never expected; keeping every byte stays correct
+        }
+        let tail_start = dictionary.len() - tail;
+        debug_assert_eq!(&window[..tail], &dictionary[tail_start..]);
+        let output: Box<[u8]> = window[tail..].into();
+        self.state = State::Hibernating(History { dictionary_tail: tail, output });
+        true
+    }
+
+    /// Whether the inflater holds only its history (see [`Inflater::hibernate`]).
+    pub fn is_hibernating(&self) -> bool {
+        matches!(self.state, State::Hibernating(_))
+    }
+
+    /// Turns a fresh or hibernating inflater into an awake one.
+    fn wake(&mut self) -> Result<(), InflateError> {
+        let awake = match &self.state {
+            State::Awake(_) => return Ok(()),
+            State::Poisoned => return Err(InflateError::Corrupt),
+            // The first block carries the zlib header and maybe the dictionary request.
+            State::Fresh => Awake { zlib: raw::Stream::new(true)?, dictionary_tail: 0, history_len: 0 },
+            State::Hibernating(history) => {
+                // Past the header: raw deflate, window preset with the history. A raw
+                // stream has no checksum to keep (zlib-rs skips it when not wrapped).
+                let mut zlib = raw::Stream::new(false)?;
+                let dictionary = self.version.dictionary();
+                zlib.set_dictionary(&dictionary[dictionary.len() - history.dictionary_tail..])?;
+                zlib.set_dictionary(&history.output)?;
+                Awake { zlib, dictionary_tail: history.dictionary_tail, history_len: history.output.len() }
+            }
+        };
+        self.state = State::Awake(awake);
+        Ok(())
+    }
+
     fn run(&mut self, compressed: &[u8], out: &mut Vec<u8>) -> Result<InflateOutcome, InflateError> {
         let max_block = self.limits.max_block;
         let first_chunk = compressed.len().saturating_mul(4).max(MIN_CHUNK).min(max_block);
-        let zlib = self.zlib.get_or_insert_with(|| Decompress::new(true));
+        let State::Awake(awake) = &mut self.state else {
+            return Err(InflateError::Corrupt); // `wake` ran first
+        };
         let mut scratch = [0u8; SCRATCH];
         let mut consumed = 0usize;
         let mut produced_total = 0usize;
@@ -145,10 +251,8 @@ impl Inflater {
                 &mut scratch[..]
             };
             let room = dst.len();
-            let (in_before, out_before) = (zlib.total_in(), zlib.total_out());
-            let status = zlib.decompress(&compressed[consumed..], dst, FlushDecompress::Sync);
-            let used = (zlib.total_in() - in_before) as usize;
-            let made = (zlib.total_out() - out_before) as usize;
+            let step = awake.zlib.inflate(&compressed[consumed..], dst);
+            let (used, made) = (step.used, step.made);
             consumed += used;
             produced_total += made;
             if in_out {
@@ -156,21 +260,27 @@ impl Inflater {
             } else if made > 0 {
                 too_large = true;
             }
-            match status {
-                Ok(Status::Ok | Status::BufError) => {}
+            match step.code {
+                libz_rs_sys::Z_OK | libz_rs_sys::Z_BUF_ERROR => {}
                 // C34: a finished stream can carry no later blocks.
-                Ok(Status::StreamEnd) => return Err(InflateError::Corrupt),
-                Err(e) => match e.needs_dictionary() {
-                    Some(found) if !self.dictionary_installed && found == self.version.dictionary_id() => {
-                        zlib.set_dictionary(self.version.dictionary()).map_err(|_| InflateError::Corrupt)?;
-                        self.dictionary_installed = true;
-                        continue;
+                libz_rs_sys::Z_STREAM_END => return Err(InflateError::Corrupt),
+                libz_rs_sys::Z_NEED_DICT => {
+                    let found = awake.zlib.adler();
+                    if self.dictionary_installed {
+                        return Err(InflateError::Corrupt); // C34: dictionary demanded again
                     }
-                    // C33: SPDY3.md §5.2 step 3, "A different DICTID → session error".
-                    Some(found) if !self.dictionary_installed => return Err(InflateError::WrongDictionary { found }),
-                    // C34: dictionary demanded again, or a zlib data error.
-                    _ => return Err(InflateError::Corrupt),
-                },
+                    if found != self.version.dictionary_id() {
+                        // C33: SPDY3.md §5.2 step 3, "A different DICTID → session error".
+                        return Err(InflateError::WrongDictionary { found });
+                    }
+                    let dictionary = self.version.dictionary();
+                    awake.zlib.set_dictionary(dictionary)?;
+                    awake.dictionary_tail = dictionary.len();
+                    self.dictionary_installed = true;
+                    continue;
+                }
+                // C34: a zlib data error.
+                _ => return Err(InflateError::Corrupt),
             }
             if produced_total > self.limits.budget {
                 return Err(InflateError::BudgetExceeded); // C46
@@ -195,7 +305,7 @@ impl Inflater {
 
     /// Whether a zlib error has ended this stream (every later call fails).
     pub fn is_poisoned(&self) -> bool {
-        self.poisoned
+        matches!(self.state, State::Poisoned)
     }
 
     /// The version whose dictionary this inflater expects.
@@ -203,26 +313,137 @@ impl Inflater {
         self.version
     }
 
-    /// Heap bytes held for zlib state: 0 until the first block, [`ZLIB_RS_INFLATE_BYTES`]
-    /// after it (the caller's `out` buffer is not counted).
+    /// Heap bytes held: 0 until the first block and after an error,
+    /// [`ZLIB_RS_INFLATE_BYTES`] while awake, the stored history while hibernating (the
+    /// caller's `out` buffer is not counted).
     pub fn state_bytes(&self) -> usize {
-        if self.zlib.is_some() {
-            ZLIB_RS_INFLATE_BYTES
-        } else {
-            0
+        match &self.state {
+            State::Fresh | State::Poisoned => 0,
+            State::Awake(_) => ZLIB_RS_INFLATE_BYTES,
+            State::Hibernating(history) => history.output.len(),
         }
     }
 }
 
 impl core::fmt::Debug for Inflater {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let state = match &self.state {
+            State::Fresh => "fresh",
+            State::Awake(_) => "awake",
+            State::Hibernating(_) => "hibernating",
+            State::Poisoned => "poisoned",
+        };
         f.debug_struct("Inflater")
             .field("version", &self.version)
             .field("limits", &self.limits)
-            .field("started", &self.zlib.is_some())
+            .field("state", &state)
+            .field("state_bytes", &self.state_bytes())
             .field("dictionary_installed", &self.dictionary_installed)
-            .field("poisoned", &self.poisoned)
             .finish()
+    }
+}
+
+/// A zlib-rs inflate stream driven through its C API (`libz-rs-sys`), which has what the
+/// safe wrappers lack: `inflateGetDictionary` and `data_type`. All `unsafe` of the
+/// inflater is here.
+mod raw {
+    use super::{c_int, InflateError, WINDOW};
+    use libz_rs_sys as z;
+
+    /// `data_type` when inflate waits for the next block header, holds no buffered bits
+    /// and has not seen the last block (zlib.h: "128 if inflate() returned immediately
+    /// after decoding an end-of-block code").
+    pub(super) const AT_BLOCK_BOUNDARY: c_int = 128;
+
+    /// One call's effect.
+    pub(super) struct Step {
+        pub(super) used: usize,
+        pub(super) made: usize,
+        pub(super) code: c_int,
+    }
+
+    /// Owns an initialised `z_stream`; boxed so an idle `Inflater` stays small.
+    pub(super) struct Stream(Box<z::z_stream>);
+
+    impl Stream {
+        /// `zlib_header`: expect RFC 1950 framing (the first block); else raw deflate.
+        pub(super) fn new(zlib_header: bool) -> Result<Self, InflateError> {
+            let mut strm = Box::new(z::z_stream::default());
+            let bits: c_int = if zlib_header { 15 } else { -15 };
+            let size = core::mem::size_of::<z::z_stream>() as c_int;
+            // SAFETY: `strm` is a valid, default (null allocator: zlib-rs picks the Rust
+            // one) z_stream; the version string is zlib-rs's own, NUL-terminated.
+            let code = unsafe { z::inflateInit2_(&mut *strm, bits, z::zlibVersion(), size) };
+            if code != z::Z_OK {
+                // Only on allocation failure (which aborts with the Rust allocator).
+                return Err(InflateError::Corrupt);
+            }
+            Ok(Self(strm))
+        }
+
+        pub(super) fn inflate(&mut self, input: &[u8], output: &mut [u8]) -> Step {
+            let strm = &mut *self.0;
+            let avail_in = input.len().min(u32::MAX as usize);
+            let avail_out = output.len().min(u32::MAX as usize);
+            strm.next_in = input.as_ptr();
+            strm.avail_in = avail_in as u32;
+            strm.next_out = output.as_mut_ptr();
+            strm.avail_out = avail_out as u32;
+            // SAFETY: the stream was initialised by `new` and not ended; next_in/avail_in
+            // and next_out/avail_out describe live slices borrowed for this call only.
+            let code = unsafe { z::inflate(strm, z::Z_SYNC_FLUSH) };
+            let used = avail_in - strm.avail_in as usize;
+            let made = avail_out - strm.avail_out as usize;
+            // No pointer into the caller's buffers outlives the call.
+            strm.next_in = core::ptr::null();
+            strm.avail_in = 0;
+            strm.next_out = core::ptr::null_mut();
+            strm.avail_out = 0;
+            Step { used, made, code }
+        }
+
+        pub(super) fn set_dictionary(&mut self, dictionary: &[u8]) -> Result<(), InflateError> {
+            let len = u32::try_from(dictionary.len()).map_err(|_| InflateError::Corrupt)?;
+            // SAFETY: initialised stream; the pointer and length describe `dictionary`.
+            let code = unsafe { z::inflateSetDictionary(&mut *self.0, dictionary.as_ptr(), len) };
+            if code == z::Z_OK {
+                Ok(())
+            } else {
+                Err(InflateError::Corrupt)
+            }
+        }
+
+        /// Copies the window (at most 32 KiB, oldest byte first) into `buf`; its length.
+        pub(super) fn window(&self, buf: &mut [u8]) -> Option<usize> {
+            if buf.len() < WINDOW {
+                return None;
+            }
+            let mut len: z::uInt = 0;
+            // SAFETY: initialised stream; zlib-rs's window is at most 2^15 bytes
+            // (`MAX_WBITS`), which `buf` holds.
+            let code = unsafe { z::inflateGetDictionary(&*self.0, buf.as_mut_ptr(), &mut len) };
+            (code == z::Z_OK && len as usize <= WINDOW).then_some(len as usize)
+        }
+
+        pub(super) fn data_type(&self) -> c_int {
+            self.0.data_type
+        }
+
+        /// After Z_NEED_DICT: the dictionary id the zlib header asked for.
+        pub(super) fn adler(&self) -> u32 {
+            self.0.adler as u32
+        }
+
+        pub(super) fn total_out(&self) -> u64 {
+            self.0.total_out as u64
+        }
+    }
+
+    impl Drop for Stream {
+        fn drop(&mut self) {
+            // SAFETY: initialised by `new`, ended exactly once here.
+            unsafe { z::inflateEnd(&mut *self.0) };
+        }
     }
 }
 
