@@ -232,6 +232,7 @@ impl Inflater {
         let mut consumed = 0usize;
         let mut produced_total = 0usize;
         let mut too_large = false;
+        let mut stalled = false;
 
         loop {
             let len = out.len();
@@ -293,7 +294,15 @@ impl Inflater {
                     break;
                 }
                 // Input left, room to write, and zlib moves nothing: never spin on it.
-                return Err(InflateError::Corrupt);
+                // Once is fine where zlib stopped at a block boundary (Z_BLOCK stops
+                // there even without progress, right after the dictionary); the next
+                // call always moves past it.
+                if stalled || awake.zlib.data_type() != raw::AT_BLOCK_BOUNDARY {
+                    return Err(InflateError::Corrupt);
+                }
+                stalled = true;
+            } else {
+                stalled = false;
             }
         }
         if too_large {
@@ -350,9 +359,10 @@ mod raw {
     use super::{c_int, InflateError, WINDOW};
     use libz_rs_sys as z;
 
-    /// `data_type` when inflate waits for the next block header, holds no buffered bits
-    /// and has not seen the last block (zlib.h: "128 if inflate() returned immediately
-    /// after decoding an end-of-block code").
+    /// `data_type` when inflate stopped (flush Z_BLOCK) before the next block header,
+    /// holds no buffered bits and has not seen the last block (zlib.h: "plus 128 if
+    /// inflate() returned immediately after decoding an end-of-block code or decoding
+    /// the complete header up to just before the first byte of the deflate stream").
     pub(super) const AT_BLOCK_BOUNDARY: c_int = 128;
 
     /// One call's effect.
@@ -389,9 +399,12 @@ mod raw {
             strm.avail_in = avail_in as u32;
             strm.next_out = output.as_mut_ptr();
             strm.avail_out = avail_out as u32;
+            // Z_BLOCK, not Z_SYNC_FLUSH: inflate stops at every deflate block boundary,
+            // so that after a sync-flushed header block `data_type` says it is at one
+            // (with Z_SYNC_FLUSH it would already wait inside the next block's header).
             // SAFETY: the stream was initialised by `new` and not ended; next_in/avail_in
             // and next_out/avail_out describe live slices borrowed for this call only.
-            let code = unsafe { z::inflate(strm, z::Z_SYNC_FLUSH) };
+            let code = unsafe { z::inflate(strm, z::Z_BLOCK) };
             let used = avail_in - strm.avail_in as usize;
             let made = avail_out - strm.avail_out as usize;
             // No pointer into the caller's buffers outlives the call.
@@ -776,6 +789,259 @@ mod tests {
                 assert_eq!(out, plain);
             }
         }
+    }
+
+    // --- hibernation ----------------------------------------------------------------
+
+    /// Printable bytes from a small xorshift generator: values zlib cannot shrink much,
+    /// so repeats of them are the only matches and each is a real back-reference.
+    fn noise(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b'!' + (x % 90) as u8
+            })
+            .collect()
+    }
+
+    fn plain(version: Version, pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        wire::encode(version, &pairs.iter().copied().collect(), &mut out);
+        out
+    }
+
+    /// Feeds `frames` to a never-hibernated inflater and to one hibernated after frame
+    /// `i` whenever `hibernate_after(i)`; both must agree on every outcome and byte.
+    fn agree(version: Version, limits: InflateLimits, frames: &[Vec<u8>], hibernate_after: impl Fn(usize) -> bool) -> usize {
+        let mut awake = Inflater::new(version, limits);
+        let mut sleepy = Inflater::new(version, limits);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut hibernations = 0;
+        for (i, z) in frames.iter().enumerate() {
+            let expect = awake.inflate(z, &mut a);
+            assert_eq!(sleepy.inflate(z, &mut b), expect, "frame {i}");
+            assert_eq!(a, b, "frame {i}");
+            assert!(!sleepy.is_hibernating());
+            if hibernate_after(i) && sleepy.hibernate() {
+                assert!(sleepy.is_hibernating());
+                assert!(sleepy.state_bytes() <= WINDOW);
+                hibernations += 1;
+            }
+        }
+        hibernations
+    }
+
+    #[test]
+    fn hibernate_is_a_no_op_before_the_first_block_and_after_an_error() {
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        assert!(!inf.hibernate());
+        assert_eq!(inf.inflate(&[], &mut Vec::new()), Ok(InflateOutcome::Empty));
+        assert!(!inf.hibernate(), "an empty frame starts nothing");
+        assert_eq!(inf.state_bytes(), 0);
+        assert_eq!(inf.inflate(&hex!("7f 01 02 03"), &mut Vec::new()), Err(InflateError::Corrupt));
+        assert!(!inf.hibernate());
+        assert!(!inf.is_hibernating());
+        assert!(inf.is_poisoned());
+        assert_eq!(inf.state_bytes(), 0);
+    }
+
+    #[test]
+    fn hibernated_after_one_request_holds_only_that_requests_bytes() {
+        // Vector 1 (node-spdy's SYN_STREAM): the window is dictionary ++ 36 bytes.
+        let frame = hex!("800300010000002c0000000100000000000078f9e3c6a7c202e50e507ab442a45a77d7105006b32a4804974d8cfa00000000ffff");
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        assert_eq!(inf.inflate(&frame[18..], &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+        assert!(inf.hibernate());
+        assert!(inf.hibernate(), "idempotent");
+        assert_eq!(inf.state_bytes(), out.len());
+        let State::Hibernating(history) = &inf.state else { panic!("not hibernating") };
+        assert_eq!(&history.output[..], &out[..]);
+        assert_eq!(history.dictionary_tail, Version::Spdy3.dictionary().len());
+        assert_eq!(format!("{inf:?}").contains("hibernating"), true);
+    }
+
+    #[test]
+    fn a_hibernated_inflater_wakes_on_the_next_block_and_sleeps_again() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 15, 9);
+        let block: HeaderBlock = [(":method", "GET"), (":path", "/index.html"), ("user-agent", "hibernate/1")].into_iter().collect();
+        let mut plain_block = Vec::new();
+        wire::encode(Version::Spdy3, &block, &mut plain_block);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let (mut z, mut out) = (Vec::new(), Vec::new());
+        for round in 1..=4 {
+            z.clear();
+            enc.encode(&block, &mut z);
+            assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+            assert_eq!(out, plain_block);
+            assert!(!inf.is_hibernating());
+            assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+            assert!(inf.hibernate());
+            assert_eq!(inf.state_bytes(), round * plain_block.len());
+            // An empty frame does not wake it.
+            assert_eq!(inf.inflate(&[], &mut out), Ok(InflateOutcome::Empty));
+            assert!(inf.is_hibernating());
+        }
+        // Repeated blocks are mostly back-references into the earlier ones.
+        assert!(z.len() < plain_block.len() / 4, "{} of {}", z.len(), plain_block.len());
+    }
+
+    #[test]
+    fn c36_references_into_the_dictionary_survive_hibernation() {
+        // Few output bytes, so the second block's matches land in the dictionary itself.
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 15, 9);
+        let first: HeaderBlock = [("x", "1")].into_iter().collect();
+        let second: HeaderBlock = [("accept-encoding", "gzip,deflate,sdch"), ("content-type", "text/html; charset=utf-8")].into_iter().collect();
+        let (mut z1, mut z2) = (Vec::new(), Vec::new());
+        enc.encode(&first, &mut z1);
+        enc.encode(&second, &mut z2);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        assert_eq!(inf.inflate(&z1, &mut out), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        let first_len = out.len();
+        assert_eq!(inf.state_bytes(), first_len, "only the output is stored, not the dictionary");
+        assert_eq!(inf.inflate(&z2, &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(out, plain(Version::Spdy3, &[(b"accept-encoding", b"gzip,deflate,sdch"), (b"content-type", b"text/html; charset=utf-8")]));
+        // Without the dictionary in its window the same bytes do not decode: the block
+        // really reaches into it.
+        let mut bare = raw::Stream::new(false).unwrap();
+        bare.set_dictionary(&plain(Version::Spdy3, &[(b"x", b"1")])).unwrap();
+        let mut dst = vec![0u8; 4096];
+        let step = bare.inflate(&z2, &mut dst);
+        assert!(step.code != libz_rs_sys::Z_OK || dst[..step.made] != out[..], "block 2 decodes without the dictionary");
+    }
+
+    #[test]
+    fn history_past_32_kib_keeps_the_last_32_kib_and_drops_the_dictionary() {
+        let version = Version::Spdy3;
+        let mut enc = ZlibEncoder::new(version, 9, 15, 9);
+        let values: Vec<Vec<u8>> = (0..6).map(|i| noise(i, 9000)).collect();
+        let mut frames = Vec::new();
+        for v in &values {
+            let mut z = Vec::new();
+            enc.encode(&[(&b"x-big"[..], &v[..])].into_iter().collect(), &mut z);
+            frames.push(z);
+        }
+        // Then blocks that repeat the start of the oldest value still in the window.
+        for (i, v) in values.iter().enumerate().skip(2) {
+            let mut z = Vec::new();
+            enc.encode(&[(&b"x-again"[..], &v[..3000]), (&b"n"[..], format!("{i}").as_bytes())].into_iter().collect(), &mut z);
+            assert!(z.len() < 400, "repeat {i} compressed to {}", z.len());
+            frames.push(z);
+        }
+        assert_eq!(agree(version, InflateLimits::default(), &frames, |_| true), frames.len());
+        let mut inf = Inflater::new(version, InflateLimits::default());
+        for z in &frames[..6] {
+            assert_eq!(inf.inflate(z, &mut Vec::new()), Ok(InflateOutcome::Complete));
+        }
+        assert!(inf.hibernate());
+        assert_eq!(inf.state_bytes(), WINDOW);
+        let State::Hibernating(history) = &inf.state else { panic!("not hibernating") };
+        assert_eq!(history.dictionary_tail, 0);
+        assert!(history.output.ends_with(&values[5]));
+    }
+
+    #[test]
+    fn c45_too_large_output_counts_as_history() {
+        // A 40 KiB block is discarded (max_block 8 KiB) but went through zlib; the next
+        // blocks copy from it, so the history must hold its last 32 KiB.
+        let version = Version::Spdy3;
+        let limits = InflateLimits { max_block: 8 * 1024, budget: 1 << 20 };
+        let mut enc = ZlibEncoder::new(version, 9, 15, 9);
+        let big = noise(7, 40 * 1024);
+        let mut frames = Vec::new();
+        for pairs in [vec![(&b"a"[..], &b"1"[..])], vec![(&b"x-big"[..], &big[..])], vec![(&b"x-tail"[..], &big[big.len() - 2000..])], vec![(&b"x-mid"[..], &big[20_000..22_000])]] {
+            let mut z = Vec::new();
+            enc.encode(&pairs.into_iter().collect(), &mut z);
+            frames.push(z);
+        }
+        assert!(frames[2].len() < 100 && frames[3].len() < 100);
+        for mask in [0b1111usize, 0b0010, 0b0100] {
+            let mut inf = Inflater::new(version, limits);
+            let mut out = Vec::new();
+            let outcomes: Vec<_> = frames
+                .iter()
+                .enumerate()
+                .map(|(i, z)| {
+                    let r = inf.inflate(z, &mut out);
+                    if mask & (1 << i) != 0 {
+                        assert!(inf.hibernate());
+                    }
+                    (r, out.clone())
+                })
+                .collect();
+            assert_eq!(outcomes[1], (Ok(InflateOutcome::TooLarge), vec![]));
+            assert_eq!(outcomes[2], (Ok(InflateOutcome::Complete), plain(version, &[(b"x-tail", &big[big.len() - 2000..])])));
+            assert_eq!(outcomes[3], (Ok(InflateOutcome::Complete), plain(version, &[(b"x-mid", &big[20_000..22_000])])));
+        }
+    }
+
+    #[test]
+    fn a_frame_ending_inside_a_block_is_not_hibernated() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 15, 9);
+        let block: HeaderBlock = [(":method", "GET"), (":path", "/split/over/frames")].into_iter().collect();
+        let (mut z, mut z2) = (Vec::new(), Vec::new());
+        enc.encode(&block, &mut z);
+        enc.encode(&block, &mut z2);
+        let mut plain_block = Vec::new();
+        wire::encode(Version::Spdy3, &block, &mut plain_block);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let cut = z.len() - 3; // inside the sync flush's empty stored block
+        assert_eq!(inf.inflate(&z[..cut], &mut a), Ok(InflateOutcome::Complete));
+        assert!(!inf.hibernate(), "zlib is mid-block");
+        assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+        assert_eq!(inf.inflate(&z[cut..], &mut b), Ok(InflateOutcome::Complete));
+        a.extend_from_slice(&b);
+        assert_eq!(a, plain_block);
+        assert!(inf.hibernate(), "block boundary reached");
+        assert_eq!(inf.inflate(&z2, &mut b), Ok(InflateOutcome::Complete));
+        assert_eq!(b, plain_block);
+    }
+
+    #[test]
+    fn c34_finished_stream_after_hibernation_is_corrupt_both_ways() {
+        let version = Version::Spdy3;
+        let mut c = compressor(9, 15, Some(version.dictionary()));
+        let p = plain(version, &[(b"a", b"1")]);
+        let frames = vec![compress(&mut c, &p, FlushCompress::Sync), compress(&mut c, &p, FlushCompress::Finish)];
+        agree(version, InflateLimits::default(), &frames, |_| true);
+        let mut inf = Inflater::new(version, InflateLimits::default());
+        assert_eq!(inf.inflate(&frames[0], &mut Vec::new()), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        assert_eq!(inf.inflate(&frames[1], &mut Vec::new()), Err(InflateError::Corrupt));
+        assert_eq!(inf.state_bytes(), 0);
+    }
+
+    #[test]
+    fn c34_garbage_after_hibernation_poisons() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 6, 11, 1);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut z = Vec::new();
+        enc.encode(&[("a", "1")].into_iter().collect(), &mut z);
+        assert_eq!(inf.inflate(&z, &mut Vec::new()), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        assert_eq!(inf.inflate(&hex!("ff ff ff ff"), &mut Vec::new()), Err(InflateError::Corrupt));
+        assert!(inf.is_poisoned() && !inf.is_hibernating() && !inf.hibernate());
+    }
+
+    #[test]
+    fn c33a_stream_without_dictionary_hibernates_without_one() {
+        let version = Version::Spdy3;
+        let mut c = compressor(9, 15, None);
+        let frames: Vec<Vec<u8>> = (0..4).map(|i| compress(&mut c, &plain(version, &[(b"x-same", &noise(1, 300)), (b"n", &[b'0' + i])]), FlushCompress::Sync)).collect();
+        assert!(frames[3].len() < 60);
+        assert_eq!(agree(version, InflateLimits::default(), &frames, |_| true), 4);
+        let mut inf = Inflater::new(version, InflateLimits::default());
+        assert_eq!(inf.inflate(&frames[0], &mut Vec::new()), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        let State::Hibernating(history) = &inf.state else { panic!("not hibernating") };
+        assert_eq!(history.dictionary_tail, 0);
     }
 
     mod prop {
