@@ -1085,5 +1085,57 @@ mod tests {
                 }
             }
         }
+
+        /// Pieces that repeat across blocks at distances from a few bytes to past 32 KiB,
+        /// so the encoder's back-references reach into older blocks and the dictionary.
+        fn piece() -> impl Strategy<Value = (u8, u16)> {
+            (0u8..12, 1u16..6000)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+            #[test]
+            fn hibernating_anywhere_decodes_like_never_hibernating(
+                blocks in proptest::collection::vec(proptest::collection::vec(piece(), 1..5), 1..24),
+                hibernate_mask in any::<u32>(),
+                v in 0usize..3,
+                level in prop_oneof![Just(1u32), Just(6), Just(9)],
+                bits in prop_oneof![Just(11u8), Just(15)],
+                max_block in prop_oneof![Just(4096usize), Just(64 * 1024)],
+            ) {
+                let version = [Version::Spdy2, Version::Spdy3, Version::Spdy31][v];
+                let mut enc = ZlibEncoder::new(version, level, bits, 9);
+                let sources: Vec<Vec<u8>> = (0..12).map(|i| noise(i + 1, 6000)).collect();
+                let dictionary_words = version.dictionary();
+                let frames: Vec<Vec<u8>> = blocks
+                    .iter()
+                    .enumerate()
+                    .map(|(n, pieces)| {
+                        let block: HeaderBlock = pieces
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &(src, len))| {
+                                let name = format!("x-{n}-{k}").into_bytes();
+                                // Source 0 is the dictionary, others are noise.
+                                let value = if src == 0 {
+                                    let len = usize::from(len).min(dictionary_words.len());
+                                    dictionary_words[dictionary_words.len() - len..].iter().map(|&b| if b == 0 { b'-' } else { b }).collect()
+                                } else {
+                                    sources[usize::from(src)][..usize::from(len)].to_vec()
+                                };
+                                (name, value)
+                            })
+                            .collect();
+                        let mut z = Vec::new();
+                        enc.encode(&block, &mut z);
+                        z
+                    })
+                    .collect();
+                let limits = InflateLimits { max_block, budget: 1 << 20 };
+                let every = agree(version, limits, &frames, |_| true);
+                prop_assert_eq!(every, frames.len());
+                agree(version, limits, &frames, |i| hibernate_mask & (1 << (i % 32)) != 0);
+            }
+        }
     }
 }
