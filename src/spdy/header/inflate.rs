@@ -176,11 +176,10 @@ impl Inflater {
         if awake.zlib.data_type() != raw::AT_BLOCK_BOUNDARY {
             return false;
         }
-        let mut window = vec![0u8; WINDOW];
-        let Some(have) = awake.zlib.window(&mut window) else {
+        let Some(window) = awake.zlib.window() else {
             return false;
         };
-        let window = &window[..have];
+        let have = window.len();
         // The window is the tail of: dictionary_tail bytes of dictionary, history_len
         // bytes of earlier output, then total_out bytes of this stream's output.
         let later = awake.history_len.saturating_add(usize::try_from(awake.zlib.total_out()).unwrap_or(usize::MAX));
@@ -191,7 +190,7 @@ impl Inflater {
         }
         let tail_start = dictionary.len() - tail;
         debug_assert_eq!(&window[..tail], &dictionary[tail_start..]);
-        let output: Box<[u8]> = window[tail..].into();
+        let output: Box<[u8]> = if tail == 0 { window.into_boxed_slice() } else { window[tail..].into() };
         self.state = State::Hibernating(History { dictionary_tail: tail, output });
         true
     }
@@ -234,20 +233,23 @@ impl Inflater {
         let mut too_large = false;
         let mut stalled = false;
 
+        // `out[..filled]` is output; `out[filled..]` zero-filled room for more.
+        let mut filled = 0usize;
         loop {
-            let len = out.len();
-            let in_out = len < max_block;
+            let in_out = filled < max_block;
             let dst: &mut [u8] = if in_out {
-                // Grow `out` stepwise, never past `max_block` and never by what the peer
-                // declares: double what we have, starting from a guess based on the
-                // frame's own compressed size (so a small block zero-fills little even
-                // when `out` kept a large capacity from an earlier one).
-                let want = (len * 2).max(first_chunk).min(max_block);
-                if out.capacity() < want {
-                    out.reserve_exact(want - len);
+                if filled == out.len() {
+                    // Grow `out` stepwise, never past `max_block` and never by what the
+                    // peer declares: double what we have, starting from a guess based on
+                    // the frame's own compressed size (so a small block zero-fills little
+                    // even when `out` kept a large capacity from an earlier one).
+                    let want = (filled * 2).max(first_chunk).min(max_block);
+                    if out.capacity() < want {
+                        out.reserve_exact(want - filled);
+                    }
+                    out.resize(want, 0);
                 }
-                out.resize(want, 0);
-                &mut out[len..]
+                &mut out[filled..]
             } else {
                 &mut scratch[..]
             };
@@ -257,7 +259,7 @@ impl Inflater {
             consumed += used;
             produced_total += made;
             if in_out {
-                out.truncate(len + made);
+                filled += made;
             } else if made > 0 {
                 too_large = true;
             }
@@ -305,6 +307,7 @@ impl Inflater {
                 stalled = false;
             }
         }
+        out.truncate(filled);
         if too_large {
             out.clear();
             return Ok(InflateOutcome::TooLarge); // C45
@@ -426,16 +429,20 @@ mod raw {
             }
         }
 
-        /// Copies the window (at most 32 KiB, oldest byte first) into `buf`; its length.
-        pub(super) fn window(&self, buf: &mut [u8]) -> Option<usize> {
-            if buf.len() < WINDOW {
+        /// The window (at most 32 KiB, oldest byte first), in a buffer of its exact size.
+        pub(super) fn window(&self) -> Option<Vec<u8>> {
+            let mut len: z::uInt = 0;
+            // SAFETY: initialised stream; a null buffer asks for the length only.
+            let code = unsafe { z::inflateGetDictionary(&*self.0, core::ptr::null_mut(), &mut len) };
+            let len = len as usize;
+            if code != z::Z_OK || len > WINDOW {
                 return None;
             }
-            let mut len: z::uInt = 0;
-            // SAFETY: initialised stream; zlib-rs's window is at most 2^15 bytes
-            // (`MAX_WBITS`), which `buf` holds.
-            let code = unsafe { z::inflateGetDictionary(&*self.0, buf.as_mut_ptr(), &mut len) };
-            (code == z::Z_OK && len as usize <= WINDOW).then_some(len as usize)
+            let mut buf = vec![0u8; len];
+            // SAFETY: initialised stream, unchanged since the call above (`&self`), so the
+            // window is still `len` bytes long and `buf` holds it.
+            let code = unsafe { z::inflateGetDictionary(&*self.0, buf.as_mut_ptr(), &mut 0) };
+            (code == z::Z_OK).then_some(buf)
         }
 
         pub(super) fn data_type(&self) -> c_int {
@@ -862,7 +869,7 @@ mod tests {
         let State::Hibernating(history) = &inf.state else { panic!("not hibernating") };
         assert_eq!(&history.output[..], &out[..]);
         assert_eq!(history.dictionary_tail, Version::Spdy3.dictionary().len());
-        assert_eq!(format!("{inf:?}").contains("hibernating"), true);
+        assert!(format!("{inf:?}").contains("hibernating"));
     }
 
     #[test]
