@@ -182,7 +182,7 @@ impl Inflater {
         let have = window.len();
         // The window is the tail of: dictionary_tail bytes of dictionary, history_len
         // bytes of earlier output, then total_out bytes of this stream's output.
-        let later = awake.history_len.saturating_add(usize::try_from(awake.zlib.total_out()).unwrap_or(usize::MAX));
+        let later = awake.history_len.saturating_add(awake.zlib.total_out());
         let dictionary = self.version.dictionary();
         let mut tail = have.saturating_sub(later).min(awake.dictionary_tail);
         if !dictionary.ends_with(&window[..tail]) {
@@ -454,8 +454,9 @@ mod raw {
             self.0.adler as u32
         }
 
-        pub(super) fn total_out(&self) -> u64 {
-            self.0.total_out as u64
+        /// Bytes this stream has inflated (saturating).
+        pub(super) fn total_out(&self) -> usize {
+            usize::try_from(self.0.total_out).unwrap_or(usize::MAX)
         }
     }
 
