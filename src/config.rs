@@ -530,6 +530,14 @@ sensitive_headers = ["X-Token"]
     }
 
     #[test]
+    fn the_shipped_example_config_is_valid() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tuning/gateway.example.toml");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.session.initial_window_size, 1_048_576);
+        assert_eq!(c.listeners[0].plaintext_version, PlaintextVersion::Auto);
+    }
+
+    #[test]
     fn tls_needs_both_files() {
         let text = GOOD.replace("addr = \"127.0.0.1:8443\"", "addr = \"127.0.0.1:8443\"\ntls_cert = \"c.pem\"");
         let e = Config::parse("gw.toml", &text).unwrap_err();

@@ -13,6 +13,8 @@ pub mod backend;
 pub mod config;
 pub mod gateway;
 pub mod http1;
+pub mod loadgen;
+pub mod origin;
 pub mod runtime;
 pub mod shard;
 pub mod spdy;

@@ -156,6 +156,19 @@ impl Version {
         }
     }
 
+    /// Whether DATA flag 0x02 (SPDY/2's never-deployed FLAG_COMPRESSED) makes the frame
+    /// uninterpretable: a stream error PROTOCOL_ERROR (SPDY2.md §3.6). SPDY/3 defines no
+    /// such flag; unknown DATA flag bits are ignored there (SPDY3.md §12 row 4).
+    pub const fn rejects_compressed_data(self) -> bool {
+        matches!(self, Version::Spdy2)
+    }
+
+    /// Whether DATA (or HEADERS) for a stream already torn down is silently ignored
+    /// (SPDY/2, CONFORMANCE E7) instead of answered with RST PROTOCOL_ERROR (C66).
+    pub const fn ignores_frames_on_closed_streams(self) -> bool {
+        matches!(self, Version::Spdy2)
+    }
+
     /// Whether HTTP request/response pseudo-headers carry a leading colon (`:method` in v3,
     /// `method` in v2).
     pub const fn colon_names(self) -> bool {

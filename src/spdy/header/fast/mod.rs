@@ -1,0 +1,633 @@
+//! Our own compressor for the header blocks we send: a zlib stream (SPDY3.md §2.6.10.1,
+//! preset dictionary, sync flush after every block) that inflates with stock zlib, built
+//! from whole-field back-references instead of zlib's 32 KiB LZ77 window.
+//!
+//! It refuses two things zlib does. It never keeps more than 8 KiB per session (no
+//! window, no hash chains: a [`table::Table`] of distinct recent pairs). And it never lets
+//! a sensitive value (cookie, set-cookie, authorization, proxy-authorization and the
+//! configured names) take part in a partial match, in either direction, so the size of a
+//! block reveals about a secret only its literal bytes and whether the whole value was
+//! sent before — the CRIME defence HPACK was designed around.
+//!
+//! How a block is written: the block is serialized (SPDY3.md §4) into per-thread scratch,
+//! then each pair becomes, in order of preference, one copy of an identical earlier pair
+//! (consecutive copies at one distance merge, so a repeated run of pairs is one copy); a
+//! copy of the name from the latest pair with that name plus, for non-sensitive values,
+//! the bytes that line up with an earlier value of the same length (aligned diff: dates,
+//! sizes) or its common prefix; or literals searched greedily for copies from the
+//! dictionary, this block's non-sensitive text and the kept non-sensitive values.
+//! Runs of non-secret tokens get a dynamic Huffman block when it is smaller than the
+//! fixed code; secret literals are always fixed-coded (see [`FastEncoder::emit`]).
+
+mod bits;
+mod dict;
+mod huffman;
+mod table;
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use self::bits::{BitWriter, DIST_BASE, DIST_EXTRA, LEN_BASE, LEN_EXTRA, LEN_SYM};
+use self::dict::{common_prefix, hash4, DictIndex};
+use self::table::{hash, Table};
+use super::{HeaderBlock, HeaderEncoder};
+use crate::spdy::version::Version;
+
+/// Names whose values are always sensitive.
+pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [b"cookie", b"set-cookie", b"authorization", b"proxy-authorization"];
+
+/// Farthest a deflate distance may reach (RFC 1951 §3.2.5).
+const WINDOW: u64 = 32_768;
+const MAX_MATCH: u32 = 258;
+
+/// Per-session encoder. See the module docs.
+pub struct FastEncoder {
+    /// Width of the name/value length fields (SPDY/2: 2, SPDY/3: 4).
+    w: usize,
+    dict: &'static DictIndex,
+    dict_id: u32,
+    /// Stream position of the next byte (the dictionary occupies `0..dict.len()`).
+    pos: u64,
+    started: bool,
+    /// Where the previous block's pair count was written, and its value (pos 0: none).
+    last_count: (u64, u32),
+    /// Sensitive names with their hashes.
+    sensitive: Vec<(u32, Vec<u8>)>,
+    table: Table,
+}
+
+/// One step of the output: copy `len` literal bytes of the serialized block from `start`,
+/// or copy `len` bytes from `dist` back in the stream.
+#[derive(Clone, Copy, Debug)]
+enum Token {
+    Lit { start: u32, len: u32 },
+    Copy { len: u32, dist: u32 },
+    /// Literal bytes of a sensitive value (never merged with other literals).
+    Secret { start: u32, len: u32 },
+}
+
+/// Per-thread working memory (thread-per-core: one per core, not per session): the
+/// serialized block, its tokens, and the hash of this block's non-sensitive text.
+struct Scratch {
+    nv: Vec<u8>,
+    tokens: Vec<Token>,
+    /// Sensitive byte ranges of `nv` (a sensitive value with its length field).
+    sens: Vec<(usize, usize)>,
+    /// Per 4-byte hash: generation (high 16 bits) and offset in `nv` (low 16 bits) of its
+    /// latest non-sensitive occurrence in this block.
+    head: Vec<u32>,
+    gen: u16,
+    /// The dynamic code of the block being written, when it has one.
+    dynamic: Box<Codes>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Scratch {
+            nv: Vec::with_capacity(4096),
+            tokens: Vec::with_capacity(256),
+            sens: Vec::with_capacity(8),
+            head: vec![0; 1 << dict::HASH_BITS],
+            gen: 0,
+            dynamic: Box::new(Codes { lit: [0; 288], lit_len: [0; 288], dist: [0; 30], dist_len: [0; 30] }),
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
+}
+
+/// Huffman codes (bit-reversed) and their lengths for literal/length and distance symbols.
+struct Codes {
+    lit: [u16; 288],
+    lit_len: [u8; 288],
+    dist: [u16; 30],
+    dist_len: [u8; 30],
+}
+
+fn fixed_codes() -> &'static Codes {
+    static FIXED: OnceLock<Codes> = OnceLock::new();
+    FIXED.get_or_init(|| {
+        let mut c = Codes { lit: [0; 288], lit_len: bits::FIXED_LIT_LENS, dist: [0; 30], dist_len: [5; 30] };
+        bits::canonical(&c.lit_len, &mut c.lit);
+        bits::canonical(&c.dist_len, &mut c.dist);
+        c
+    })
+}
+
+fn push_lit(tokens: &mut Vec<Token>, start: usize, end: usize) {
+    if end <= start {
+        return;
+    }
+    if let Some(Token::Lit { start: s, len }) = tokens.last_mut() {
+        if *s as usize + *len as usize == start {
+            *len += (end - start) as u32;
+            return;
+        }
+    }
+    tokens.push(Token::Lit { start: start as u32, len: (end - start) as u32 });
+}
+
+/// A copy; consecutive copies at the same distance continue each other and merge.
+fn push_copy(tokens: &mut Vec<Token>, len: usize, dist: u64) {
+    debug_assert!(len >= 3 && (1..=WINDOW).contains(&dist));
+    let dist = dist as u32;
+    if let Some(Token::Copy { len: l, dist: d }) = tokens.last_mut() {
+        if *d == dist {
+            *l += len as u32;
+            return;
+        }
+    }
+    tokens.push(Token::Copy { len: len as u32, dist });
+}
+
+fn put_len(nv: &mut Vec<u8>, w: usize, n: usize) {
+    nv.extend_from_slice(&(n as u32).to_be_bytes()[4 - w..]);
+}
+
+impl FastEncoder {
+    /// An encoder for one direction of one session of `version`; `sensitive` adds names
+    /// to [`DEFAULT_SENSITIVE`].
+    pub fn new(version: Version, sensitive: &[Vec<u8>]) -> Self {
+        let names = DEFAULT_SENSITIVE.iter().map(|n| n.to_vec()).chain(sensitive.iter().cloned());
+        let mut list: Vec<(u32, Vec<u8>)> = Vec::new();
+        for n in names {
+            if !list.iter().any(|(_, m)| *m == n) {
+                list.push((hash(&n, 0), n));
+            }
+        }
+        let dict = DictIndex::for_version(version);
+        FastEncoder {
+            w: version.nv_length_width(),
+            dict,
+            dict_id: version.dictionary_id(),
+            pos: dict.bytes.len() as u64,
+            started: false,
+            last_count: (0, 0),
+            sensitive: list,
+            table: Table::new(),
+        }
+    }
+
+    fn is_sensitive(&self, name_hash: u32, name: &[u8]) -> bool {
+        self.sensitive.iter().any(|(h, n)| *h == name_hash && n == name)
+    }
+
+    /// Tokenizes `nv[a..b]` (non-sensitive bytes) greedily against the dictionary and the
+    /// non-sensitive text of this block so far; `base` is the stream position of `nv[0]`.
+    fn generic(&self, s: &mut Scratch, a: usize, b: usize, base: u64) {
+        let Scratch { nv, tokens, sens, head, gen, .. } = s;
+        let gen = *gen;
+        let mut i = a;
+        let mut lit = a;
+        let dict_reach = WINDOW + self.dict.bytes.len() as u64;
+        while i + 4 <= b {
+            let h = hash4(&nv[i..]);
+            let (mut best_len, mut best_dist) = (0usize, 0u64);
+            let (g, c) = ((head[h] >> 16) as u16, head[h] & 0xffff);
+            if g == gen && (c as usize) < i {
+                let c = c as usize;
+                // never read into a sensitive range that starts after the candidate
+                let lim = sens.iter().filter(|r| r.0 >= c).map(|r| r.0).min().unwrap_or(usize::MAX);
+                let max = (b - i).min(lim.saturating_sub(c));
+                let len = common_prefix(&nv[c..c + max], &nv[i..b]);
+                if len >= 3 {
+                    (best_len, best_dist) = (len, (i - c) as u64);
+                }
+            }
+            if i <= 0xffff {
+                head[h] = u32::from(gen) << 16 | i as u32;
+            }
+            let abs = base + i as u64;
+            if let Some((len, at)) = self.table.longest_in_values(&nv[i..b], abs.saturating_sub(WINDOW), self.w) {
+                if len > best_len {
+                    (best_len, best_dist) = (len, abs - at);
+                }
+            }
+            if abs <= dict_reach {
+                let min = abs.saturating_sub(WINDOW) as usize;
+                let (len, at) = self.dict.longest(&nv[i..b], min);
+                if len > best_len {
+                    (best_len, best_dist) = (len, abs - at as u64);
+                }
+            }
+            if best_len >= 4 || (best_len == 3 && best_dist <= 64) {
+                push_lit(tokens, lit, i);
+                push_copy(tokens, best_len, best_dist);
+                i += best_len;
+                lit = i;
+            } else {
+                i += 1;
+            }
+        }
+        push_lit(tokens, lit, b);
+    }
+
+    /// Builds the tokens of `block` into `s`, updating the table and positions.
+    fn tokenize(&mut self, block: &HeaderBlock, s: &mut Scratch) {
+        let w = self.w;
+        let base = self.pos;
+        s.nv.clear();
+        s.tokens.clear();
+        s.sens.clear();
+        s.gen = s.gen.wrapping_add(1);
+        if s.gen == 0 {
+            s.head.iter_mut().for_each(|e| *e = 0);
+            s.gen = 1;
+        }
+
+        let count = block.len() as u32;
+        put_len(&mut s.nv, w, block.len());
+        let (last_pos, last_count) = self.last_count;
+        if w >= 3 && last_pos != 0 && last_count == count && base - last_pos <= WINDOW {
+            push_copy(&mut s.tokens, w, base - last_pos);
+        } else {
+            self.generic(s, 0, w, base);
+        }
+        self.last_count = (base, count);
+
+        for (name, value) in block.iter() {
+            let ps = s.nv.len();
+            let pos = base + ps as u64;
+            put_len(&mut s.nv, w, name.len());
+            s.nv.extend_from_slice(name);
+            let name_end = s.nv.len();
+            put_len(&mut s.nv, w, value.len());
+            s.nv.extend_from_slice(value);
+            let vstart = name_end + w;
+            let vend = s.nv.len();
+
+            let hn = hash(name, 0);
+            let hp = hash(value, hn);
+            let sens = self.is_sensitive(hn, name);
+            if sens {
+                s.sens.push((name_end, vend));
+            }
+
+            // 1. the same pair, whole, within reach: one copy (merging with the previous
+            //    pair's copy when they were sent side by side before)
+            let mut existing = None;
+            if let Some(f) = self.table.find_pair(hn, hp, name, value) {
+                if pos - f.pos <= WINDOW {
+                    push_copy(&mut s.tokens, vend - ps, pos - f.pos);
+                    self.table.touch(f.index, pos);
+                    continue;
+                }
+                existing = Some(f.index);
+            }
+
+            // 2. the same name: copy the name, and for non-sensitive values whatever of the
+            //    value lines up with an earlier value of that name
+            let min_pos = pos.saturating_sub(WINDOW);
+            let mut best: Option<(usize, u64, usize)> = None; // (score, pos, entry value len)
+            let mut best_value: &[u8] = &[];
+            for f in self.table.same_name(hn, name, min_pos) {
+                let score = if sens {
+                    w + name.len()
+                } else if f.value.len() == value.len() {
+                    w + name.len() + w + aligned_equal(value, f.value)
+                } else {
+                    w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()))
+                        + common_prefix(value, f.value)
+                };
+                if best.is_none_or(|(sc, p, _)| score > sc || (score == sc && f.pos > p)) {
+                    best = Some((score, f.pos, f.value.len()));
+                    best_value = f.value;
+                }
+            }
+
+            // 3. for a non-sensitive value, an earlier value of another name with the same
+            //    length may line up better (dates in date / expires / last-modified)
+            let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
+            if !sens && value.len() >= 4 {
+                let same = match best {
+                    Some((_, _, flen)) if flen == value.len() => aligned_equal(value, best_value),
+                    Some(_) => common_prefix(value, best_value),
+                    None => 0,
+                };
+                let vpos = base + vstart as u64;
+                for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
+                    let evpos = epos + (2 * w + enlen) as u64;
+                    if vpos - evpos > WINDOW {
+                        continue;
+                    }
+                    let score = aligned_equal(value, evalue);
+                    if score > same + 2 && cross.is_none_or(|(sc, _, _)| score > sc) {
+                        cross = Some((score, vpos - evpos, evalue));
+                    }
+                }
+            }
+
+            match (best, cross) {
+                (best, Some((_, dv, evalue))) => {
+                    match best {
+                        Some((_, fpos, flen)) => {
+                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                            push_copy(&mut s.tokens, w + name.len() + lp, pos - fpos);
+                            push_lit(&mut s.tokens, name_end + lp, vstart);
+                        }
+                        None => self.generic(s, ps, vstart, base),
+                    }
+                    aligned_tokens(&mut s.tokens, value, evalue, vstart, dv);
+                }
+                (Some((_, fpos, flen)), None) => {
+                    let d = pos - fpos;
+                    if sens {
+                        push_copy(&mut s.tokens, w + name.len(), d);
+                    } else if flen == value.len() {
+                        push_copy(&mut s.tokens, w + name.len() + w, d);
+                        aligned_tokens(&mut s.tokens, value, best_value, vstart, d);
+                    } else {
+                        let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                        push_copy(&mut s.tokens, w + name.len() + lp, d);
+                        push_lit(&mut s.tokens, name_end + lp, vstart);
+                        let vp = common_prefix(value, best_value);
+                        if vp >= 3 {
+                            push_copy(&mut s.tokens, vp, d);
+                        }
+                        let from = vstart + if vp >= 3 { vp } else { 0 };
+                        self.generic(s, from, vend, base);
+                    }
+                }
+                (None, None) if sens => self.generic(s, ps, name_end, base),
+                (None, None) => self.generic(s, ps, vend, base),
+            }
+            if sens {
+                // the value's length field: "00 00 00" copied from this pair's name length
+                // (same for every value shorter than 256 bytes), then the value as literals
+                let from = if w == 4 && value.len() < 256 && name.len() < 256 {
+                    push_copy(&mut s.tokens, 3, (name_end - ps) as u64);
+                    name_end + 3
+                } else {
+                    name_end
+                };
+                if vend > from {
+                    s.tokens.push(Token::Secret { start: from as u32, len: (vend - from) as u32 });
+                }
+            }
+
+            match existing {
+                Some(i) => self.table.touch(i, pos),
+                None => self.table.insert(hn, hp, name, value, pos, sens),
+            }
+        }
+        self.pos = base + s.nv.len() as u64;
+    }
+
+    /// Writes the tokens, then the sync flush. Runs of non-secret tokens get a per-run
+    /// dynamic Huffman block when it is smaller than the fixed code; secret literals are
+    /// always written with the fixed code, so their size depends on nothing but their own
+    /// bytes (a code fitted to the block would let attacker-chosen text shorten the
+    /// codes of the secret's characters).
+    fn emit(&self, nv: &[u8], tokens: &[Token], dynamic: &mut Codes, out: &mut Vec<u8>) {
+        let fixed = fixed_codes();
+        out.reserve(nv.len() + nv.len() / 8 + 64);
+        let mut bw = BitWriter::new(out);
+        // the open block: None, Some(false) fixed, Some(true) dynamic
+        let mut open: Option<bool> = None;
+        let mut i = 0;
+        while i < tokens.len() {
+            let secret = matches!(tokens[i], Token::Secret { .. });
+            let mut j = i + 1;
+            while j < tokens.len() && matches!(tokens[j], Token::Secret { .. }) == secret {
+                j += 1;
+            }
+            let seg = &tokens[i..j];
+            let header = if secret { None } else { plan_dynamic(nv, seg, dynamic) };
+            match header {
+                Some(h) => {
+                    close(&mut bw, open, fixed, dynamic);
+                    h.write(&mut bw);
+                    write_tokens(&mut bw, dynamic, nv, seg);
+                    open = Some(true);
+                }
+                None => {
+                    if open != Some(false) {
+                        close(&mut bw, open, fixed, dynamic);
+                        bw.put(0b010, 3); // BFINAL 0, BTYPE 01 (fixed Huffman)
+                        open = Some(false);
+                    }
+                    write_tokens(&mut bw, fixed, nv, seg);
+                }
+            }
+            i = j;
+        }
+        if open.is_none() {
+            bw.put(0b010, 3);
+            open = Some(false);
+        }
+        close(&mut bw, open, fixed, dynamic);
+        // sync flush: an empty stored block, byte aligned (RFC 1951 §3.2.4)
+        bw.put(0, 3);
+        bw.align();
+        bw.bytes(&[0x00, 0x00, 0xff, 0xff]);
+    }
+}
+
+/// Ends the open block, if any, with its end-of-block code.
+fn close(bw: &mut BitWriter<'_>, open: Option<bool>, fixed: &Codes, dynamic: &Codes) {
+    if let Some(d) = open {
+        let c = if d { dynamic } else { fixed };
+        bw.put(u32::from(c.lit[256]), u32::from(c.lit_len[256]));
+    }
+}
+
+/// Splits a copy into deflate matches of 3..=258 bytes.
+#[inline(always)]
+fn for_each_match(mut len: u32, mut f: impl FnMut(u32)) {
+    while len > 0 {
+        let take = if len <= MAX_MATCH {
+            len
+        } else if len - MAX_MATCH >= 3 {
+            MAX_MATCH
+        } else {
+            len - 3
+        };
+        f(take);
+        len -= take;
+    }
+}
+
+fn write_tokens(bw: &mut BitWriter<'_>, codes: &Codes, nv: &[u8], seg: &[Token]) {
+    for t in seg {
+        match *t {
+            Token::Lit { start, len } | Token::Secret { start, len } => {
+                for &b in &nv[start as usize..(start + len) as usize] {
+                    bw.put(u32::from(codes.lit[usize::from(b)]), u32::from(codes.lit_len[usize::from(b)]));
+                }
+            }
+            Token::Copy { len, dist } => for_each_match(len, |take| put_copy(bw, codes, take, dist)),
+        }
+    }
+}
+
+/// Literal bytes below which a dynamic code is not even considered.
+const DYNAMIC_MIN_LITERALS: u32 = 128;
+
+/// Fits a dynamic code to `seg` into `codes` and returns its header when the block it
+/// makes is smaller than the same tokens under the fixed code.
+fn plan_dynamic(nv: &[u8], seg: &[Token], codes: &mut Codes) -> Option<huffman::Header> {
+    let literals: u32 = seg
+        .iter()
+        .map(|t| match *t {
+            Token::Lit { len, .. } | Token::Secret { len, .. } => len,
+            Token::Copy { .. } => 0,
+        })
+        .sum();
+    if literals < DYNAMIC_MIN_LITERALS {
+        return None;
+    }
+    let mut lit = [0u32; 288];
+    let mut dist = [0u32; 30];
+    for t in seg {
+        match *t {
+            Token::Lit { start, len } | Token::Secret { start, len } => {
+                for &b in &nv[start as usize..(start + len) as usize] {
+                    lit[usize::from(b)] += 1;
+                }
+            }
+            Token::Copy { len, dist: d } => for_each_match(len, |take| {
+                lit[257 + usize::from(LEN_SYM[take as usize])] += 1;
+                dist[bits::dist_sym(d)] += 1;
+            }),
+        }
+    }
+    lit[256] = 1;
+    huffman::lengths(&lit[..286], 15, &mut codes.lit_len[..286]);
+    codes.lit_len[286] = 0;
+    codes.lit_len[287] = 0;
+    huffman::lengths(&dist, 15, &mut codes.dist_len);
+    let header = huffman::Header::new(&codes.lit_len, &codes.dist_len);
+    let fixed = fixed_codes();
+    let mut dyn_bits = u64::from(header.bits);
+    let mut fixed_bits = 3u64;
+    for (s, &f) in lit.iter().enumerate() {
+        dyn_bits += u64::from(f) * u64::from(codes.lit_len[s]);
+        fixed_bits += u64::from(f) * u64::from(fixed.lit_len[s]);
+    }
+    for (s, &f) in dist.iter().enumerate() {
+        dyn_bits += u64::from(f) * u64::from(codes.dist_len[s]);
+        fixed_bits += u64::from(f) * 5;
+    }
+    if dyn_bits >= fixed_bits {
+        return None;
+    }
+    bits::canonical(&codes.lit_len, &mut codes.lit);
+    bits::canonical(&codes.dist_len, &mut codes.dist);
+    Some(header)
+}
+
+#[inline(always)]
+fn put_copy(bw: &mut BitWriter<'_>, codes: &Codes, len: u32, dist: u32) {
+    let ls = usize::from(LEN_SYM[len as usize]);
+    let sym = 257 + ls;
+    let code_len = u32::from(codes.lit_len[sym]);
+    let extra = len - u32::from(LEN_BASE[ls]);
+    bw.put(u32::from(codes.lit[sym]) | extra << code_len, code_len + u32::from(LEN_EXTRA[ls]));
+    let ds = bits::dist_sym(dist);
+    let code_len = u32::from(codes.dist_len[ds]);
+    let extra = dist - u32::from(DIST_BASE[ds]);
+    bw.put(u32::from(codes.dist[ds]) | extra << code_len, code_len + u32::from(DIST_EXTRA[ds]));
+}
+
+fn len_bytes(w: usize, n: usize) -> [u8; 4] {
+    let b = (n as u32).to_be_bytes();
+    let mut out = [0u8; 4];
+    out[..w].copy_from_slice(&b[4 - w..]);
+    out
+}
+
+/// Bit k set when `a[k] == b[k]`, for the first 64 bytes (SWAR: 8 bytes per step).
+#[inline]
+fn equal_bitmap(a: &[u8], b: &[u8]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let n = a.len().min(b.len()).min(64);
+    let mut m = 0u64;
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8"))
+            ^ u64::from_le_bytes(b[i..i + 8].try_into().expect("8"));
+        let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
+        let equal = !nonzero & HIGH;
+        // gather the 8 high bits into one byte (no two partial products share a bit)
+        m |= ((equal >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << i;
+        i += 8;
+    }
+    if i < n {
+        if n >= 8 {
+            // the tail: the last 8 bytes (overlapping what is done), shifted into place
+            let x = u64::from_le_bytes(a[n - 8..n].try_into().expect("8"))
+                ^ u64::from_le_bytes(b[n - 8..n].try_into().expect("8"));
+            let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
+            let last8 = ((!nonzero & HIGH) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+            m |= (last8 >> (8 - (n - i))) << i;
+        } else {
+            while i < n {
+                m |= u64::from(a[i] == b[i]) << i;
+                i += 1;
+            }
+        }
+    }
+    m
+}
+
+/// About how many bytes of `a` a same-distance copy from `b` (same length) covers: bytes
+/// in runs of at least 3 equal bytes (runs are cut at 64-byte boundaries; used to rank).
+fn aligned_equal(a: &[u8], b: &[u8]) -> usize {
+    let mut total = 0;
+    for (x, y) in a.chunks(64).zip(b.chunks(64)) {
+        let m = equal_bitmap(x, y);
+        let starts = m & (m >> 1) & (m >> 2);
+        total += (starts | starts << 1 | starts << 2).count_ones() as usize;
+    }
+    total
+}
+
+/// Tokens for a value `a` at `nv[start..]` against an earlier value `b` of the same length
+/// `dist` bytes back: equal runs of 3 or more are copies, the rest literals.
+fn aligned_tokens(tokens: &mut Vec<Token>, a: &[u8], b: &[u8], start: usize, dist: u64) {
+    let mut i = 0;
+    while i < a.len() {
+        let eq = common_prefix(&a[i..], &b[i..]);
+        if eq >= 3 {
+            push_copy(tokens, eq, dist);
+            i += eq;
+            continue;
+        }
+        let mut j = i + eq.max(1);
+        // extend the literal run up to the next run of 3 equal bytes
+        while j < a.len() && common_prefix(&a[j..(j + 3).min(a.len())], &b[j..(j + 3).min(a.len())]) < 3 {
+            j += 1;
+        }
+        push_lit(tokens, start + i, start + j);
+        i = j;
+    }
+}
+
+impl HeaderEncoder for FastEncoder {
+    fn encode(&mut self, block: &HeaderBlock, out: &mut Vec<u8>) {
+        if !self.started {
+            // CMF 0x78 (deflate, 32 KiB window), FLG 0xbb (FDICT, check bits), DICTID
+            out.extend_from_slice(&[0x78, 0xbb]);
+            out.extend_from_slice(&self.dict_id.to_be_bytes());
+            self.started = true;
+        }
+        SCRATCH.with(|s| {
+            let s = &mut *s.borrow_mut();
+            self.tokenize(block, s);
+            let Scratch { nv, tokens, dynamic, .. } = s;
+            self.emit(nv, tokens, dynamic, out);
+        });
+    }
+
+    fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.sensitive.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
+            + self.sensitive.iter().map(|(_, n)| n.capacity()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,383 @@
+//! The per-session field table: the distinct name/value pairs this stream sent recently,
+//! their bytes, and the stream position of their latest copy. It replaces zlib's 32 KiB
+//! window and hash chains (about 262 KB at memLevel 8) with a few KiB.
+//!
+//! Invariant (why a back-reference is never wrong): an entry holds the exact bytes of a
+//! pair and `pos`, the stream position where the decoder's history holds
+//! `len(name) name len(value) value` for exactly those bytes. `pos` is only ever set to the
+//! position at which the encoder itself just emitted that pair (as literals or as a copy),
+//! and a reference is only made when the distance is at most 32768. The table never
+//! guesses: lookups by hash are confirmed by comparing the stored bytes.
+
+/// Number of entries.
+pub(super) const SLOTS: usize = 64;
+const _: () = assert!(SLOTS == 64, "bit masks over the slots are u64");
+/// Bytes of name and value text the table may hold.
+pub(super) const ARENA: usize = 4096;
+pub(super) const INDEX_BITS: u32 = 10;
+const MAX_HITS: u8 = 8;
+const HIT_CREDIT: u64 = 8192;
+/// Longest pair (name + value bytes) worth keeping.
+pub(super) const MAX_PAIR: usize = ARENA / 2;
+
+pub(super) struct Table {
+    name_hash: [u32; SLOTS],
+    pair_hash: [u32; SLOTS],
+    pos: [u64; SLOTS],
+    off: [u16; SLOTS],
+    nlen: [u16; SLOTS],
+    vlen: [u16; SLOTS],
+    /// Times the entry was copied again (saturating): reused entries outlive one-offs.
+    hits: [u8; SLOTS],
+    /// Bit i: entry i holds a sensitive value (never a source for other text).
+    sensitive: u64,
+    used: usize,
+    /// Bytes of live entries.
+    live: usize,
+    /// First free byte of `arena`.
+    top: usize,
+    /// Per 4-byte hash: arena offset + 1 of its latest occurrence inside a non-sensitive
+    /// value (0: none). Stale slots are harmless: a hit is confirmed against a live entry.
+    index: [u16; 1 << INDEX_BITS],
+    arena: [u8; ARENA],
+}
+
+/// A found entry: index, stream position of its latest copy, and its value.
+pub(super) struct Found<'a> {
+    pub(super) index: usize,
+    pub(super) pos: u64,
+    pub(super) value: &'a [u8],
+}
+
+/// 32-bit hash of a short byte string (8 bytes per step).
+#[inline]
+pub(super) fn hash(bytes: &[u8], seed: u32) -> u32 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = u64::from(seed) ^ (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h ^ v).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(K).rotate_left(29);
+    }
+    (h.wrapping_mul(K) >> 32) as u32
+}
+
+/// Bit i set where `a[i] == x`: SSE2 compares 4 lanes at a time (SSE2 is part of the
+/// x86_64 baseline, so no runtime detection is needed); a plain loop elsewhere.
+#[inline]
+fn eq_mask32(a: &[u32; SLOTS], x: u32) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_castsi128_ps, _mm_cmpeq_epi32, _mm_loadu_si128, _mm_movemask_ps, _mm_set1_epi32};
+        let mut m = 0u64;
+        // SAFETY: SSE2 is always present on x86_64; every load reads 16 bytes inside `a`
+        // (4 × u32 at index 4k, k < SLOTS / 4) and loadu has no alignment requirement.
+        unsafe {
+            let needle = _mm_set1_epi32(x as i32);
+            for k in 0..SLOTS / 4 {
+                let v = _mm_loadu_si128(a.as_ptr().add(4 * k).cast());
+                let bits = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, needle)));
+                m |= u64::from(bits as u32) << (4 * k);
+            }
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = 0u64;
+        for (i, &v) in a.iter().enumerate() {
+            m |= u64::from(v == x) << i;
+        }
+        m
+    }
+}
+
+/// Bit i set where `a[i] == x` (SSE2: 16 lanes of u16 per pair of compares).
+#[inline]
+fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16};
+        let mut m = 0u64;
+        // SAFETY: SSE2 is always present on x86_64; each pair of loads reads 32 bytes
+        // (16 × u16 at index 16k, k < SLOTS / 16) inside `a`, unaligned loads allowed.
+        unsafe {
+            let needle = _mm_set1_epi16(x as i16);
+            for k in 0..SLOTS / 16 {
+                let lo = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), needle);
+                let hi = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
+                let bits = _mm_movemask_epi8(_mm_packs_epi16(lo, hi));
+                m |= u64::from(bits as u32 & 0xffff) << (16 * k);
+            }
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = 0u64;
+        for (i, &v) in a.iter().enumerate() {
+            m |= u64::from(v == x) << i;
+        }
+        m
+    }
+}
+
+/// The indices of the set bits of a mask, lowest first.
+struct BitIter(u64);
+
+impl Iterator for BitIter {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let i = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(i)
+    }
+}
+
+impl Table {
+    pub(super) fn new() -> Self {
+        Table {
+            name_hash: [0; SLOTS],
+            pair_hash: [0; SLOTS],
+            pos: [0; SLOTS],
+            off: [0; SLOTS],
+            nlen: [0; SLOTS],
+            vlen: [0; SLOTS],
+            hits: [0; SLOTS],
+            sensitive: 0,
+            used: 0,
+            live: 0,
+            top: 0,
+            index: [0; 1 << INDEX_BITS],
+            arena: [0; ARENA],
+        }
+    }
+
+    /// Bit i set for every entry in use.
+    fn live(&self) -> u64 {
+        if self.used == SLOTS {
+            u64::MAX
+        } else {
+            (1u64 << self.used) - 1
+        }
+    }
+
+    fn name(&self, i: usize) -> &[u8] {
+        let off = usize::from(self.off[i]);
+        &self.arena[off..off + usize::from(self.nlen[i])]
+    }
+
+    fn value(&self, i: usize) -> &[u8] {
+        let off = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        &self.arena[off..off + usize::from(self.vlen[i])]
+    }
+
+    /// The entry holding exactly this pair, if any (its copy may be out of reach).
+    pub(super) fn find_pair(&self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
+        BitIter(self.live() & eq_mask32(&self.pair_hash, pair_hash) & eq_mask32(&self.name_hash, name_hash))
+            .find(|&i| self.name(i) == name && self.value(i) == value)
+            .map(|i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+    }
+
+    /// Every entry with this name whose copy starts at or after `min_pos`.
+    pub(super) fn same_name<'a>(
+        &'a self,
+        name_hash: u32,
+        name: &'a [u8],
+        min_pos: u64,
+    ) -> impl Iterator<Item = Found<'a>> + 'a {
+        BitIter(self.live() & eq_mask32(&self.name_hash, name_hash))
+            .filter(move |&i| self.pos[i] >= min_pos && self.name(i) == name)
+            .map(move |i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+    }
+
+    /// Records that entry `index` was just emitted again at `pos`.
+    pub(super) fn touch(&mut self, index: usize, pos: u64) {
+        self.pos[index] = pos;
+        self.hits[index] = self.hits[index].saturating_add(1).min(MAX_HITS);
+    }
+
+    /// Adds a pair just emitted at `pos` (too long pairs are not kept).
+    /// Non-sensitive entries whose value has length `len` and whose name hash is not
+    /// `other_than`: (stream position of the pair, name length, value).
+    pub(super) fn same_value_len(&self, len: usize, other_than: u32, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
+        // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
+        let len = u16::try_from(len).unwrap_or(u16::MAX);
+        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask32(&self.name_hash, other_than)).filter(move |&i| self.pos[i] >= min_pos)
+            .map(move |i| (self.pos[i], usize::from(self.nlen[i]), self.value(i)))
+    }
+
+    pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64, sensitive: bool) {
+        let need = name.len() + value.len();
+        if need > MAX_PAIR {
+            return;
+        }
+        while self.used == SLOTS || self.live + need > ARENA {
+            self.evict_oldest(pos);
+        }
+        if self.top + need > ARENA {
+            self.compact();
+        }
+        let i = self.used;
+        self.used += 1;
+        self.arena[self.top..self.top + name.len()].copy_from_slice(name);
+        self.arena[self.top + name.len()..self.top + need].copy_from_slice(value);
+        self.name_hash[i] = name_hash;
+        self.pair_hash[i] = pair_hash;
+        self.pos[i] = pos;
+        self.off[i] = self.top as u16;
+        self.nlen[i] = name.len() as u16;
+        self.vlen[i] = value.len() as u16;
+        self.hits[i] = 0;
+        self.sensitive = (self.sensitive & !(1 << i)) | (u64::from(sensitive) << i);
+        self.top += need;
+        self.live += need;
+        if !sensitive {
+            self.index_value(i);
+        }
+    }
+
+    #[inline(always)]
+    fn slot(bytes: &[u8]) -> usize {
+        let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        (v.wrapping_mul(0x9E37_79B1) >> (32 - INDEX_BITS)) as usize
+    }
+
+    fn index_value(&mut self, i: usize) {
+        let start = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let end = start + usize::from(self.vlen[i]);
+        // every other position: a match found one byte late loses one byte of length
+        for k in (start..end.saturating_sub(3)).step_by(2) {
+            self.index[Self::slot(&self.arena[k..])] = (k + 1) as u16;
+        }
+    }
+
+    /// The longest run of `text` (≥ 4 bytes) found inside a kept non-sensitive value whose
+    /// copy starts at or after `min_pos`: (length, stream position). `w` is the width of
+    /// the length fields (the value of the pair at `pos` starts at `pos + 2w + name len`).
+    pub(super) fn longest_in_values(&self, text: &[u8], min_pos: u64, w: usize) -> Option<(usize, u64)> {
+        if text.len() < 4 {
+            return None;
+        }
+        let x = usize::from(self.index[Self::slot(text)]).checked_sub(1)?;
+        let len = super::dict::common_prefix(&self.arena[x..self.top.max(x)], text);
+        if len < 4 {
+            return None;
+        }
+        let i = (0..self.used).find(|&i| {
+            let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+            vstart <= x && x < vstart + usize::from(self.vlen[i])
+        })?;
+        if self.sensitive & (1 << i) != 0 {
+            return None;
+        }
+        let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let len = len.min(vstart + usize::from(self.vlen[i]) - x);
+        let pos = self.pos[i] + (2 * w + usize::from(self.nlen[i]) + (x - vstart)) as u64;
+        (len >= 4 && pos >= min_pos).then_some((len, pos))
+    }
+
+    /// Evicts the entry least likely to be copied again: the oldest, counting each reuse
+    /// as `HIT_CREDIT` bytes of youth; copies out of reach go first.
+    fn evict_oldest(&mut self, now: u64) {
+        if self.used == 0 {
+            return;
+        }
+        let horizon = now.saturating_sub(super::WINDOW);
+        let mut oldest = 0;
+        let mut oldest_score = u64::MAX;
+        for i in 0..self.used {
+            let p = self.pos[i];
+            let score = if p < horizon { 0 } else { p + HIT_CREDIT * u64::from(self.hits[i]) };
+            if score < oldest_score {
+                (oldest, oldest_score) = (i, score);
+            }
+        }
+        self.live -= usize::from(self.nlen[oldest]) + usize::from(self.vlen[oldest]);
+        let last = self.used - 1;
+        self.name_hash[oldest] = self.name_hash[last];
+        self.pair_hash[oldest] = self.pair_hash[last];
+        self.pos[oldest] = self.pos[last];
+        self.off[oldest] = self.off[last];
+        self.nlen[oldest] = self.nlen[last];
+        self.vlen[oldest] = self.vlen[last];
+        self.hits[oldest] = self.hits[last];
+        let moved = (self.sensitive >> last) & 1;
+        self.sensitive = (self.sensitive & !(1 << oldest)) | (moved << oldest);
+        self.used = last;
+    }
+
+    /// Moves the live entries' bytes to the front of the arena, in arena order.
+    fn compact(&mut self) {
+        let mut order = [0u8; SLOTS];
+        for (k, slot) in order.iter_mut().enumerate().take(self.used) {
+            *slot = k as u8;
+        }
+        let order = &mut order[..self.used];
+        order.sort_unstable_by_key(|&i| self.off[usize::from(i)]);
+        let mut top = 0usize;
+        for &i in order.iter() {
+            let i = usize::from(i);
+            let off = usize::from(self.off[i]);
+            let len = usize::from(self.nlen[i]) + usize::from(self.vlen[i]);
+            self.arena.copy_within(off..off + len, top);
+            self.off[i] = top as u16;
+            top += len;
+        }
+        self.top = top;
+        self.index = [0; 1 << INDEX_BITS];
+        for &i in order.iter() {
+            if self.sensitive & (1 << i) == 0 {
+                self.index_value(usize::from(i));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(t: &mut Table, n: &[u8], v: &[u8], pos: u64) {
+        let hn = hash(n, 0);
+        t.insert(hn, hash(v, hn), n, v, pos, false);
+    }
+
+    fn has(t: &Table, n: &[u8], v: &[u8]) -> Option<u64> {
+        let hn = hash(n, 0);
+        t.find_pair(hn, hash(v, hn), n, v).map(|f| f.pos)
+    }
+
+    #[test]
+    fn finds_pairs_by_bytes_and_evicts_the_oldest_when_full() {
+        let mut t = Table::new();
+        for k in 0..200u64 {
+            add(&mut t, b"x-seq", format!("value number {k:04} {}", "y".repeat(60)).as_bytes(), 1000 + k);
+        }
+        assert!(t.used <= SLOTS && t.live <= ARENA);
+        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()), Some(1199));
+        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
+        // every live entry still holds its own bytes after compactions
+        for i in 0..t.used {
+            let k = t.pos[i] - 1000;
+            assert_eq!(t.value(i), format!("value number {k:04} {}", "y".repeat(60)).as_bytes());
+        }
+    }
+
+    #[test]
+    fn too_long_pairs_are_not_kept() {
+        let mut t = Table::new();
+        add(&mut t, b"cookie", &vec![b'a'; MAX_PAIR], 5);
+        assert_eq!(t.used, 0);
+    }
+}

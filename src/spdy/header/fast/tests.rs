@@ -1,0 +1,258 @@
+use flate2::{Decompress, FlushDecompress};
+use hex_literal::hex;
+use proptest::prelude::*;
+
+use super::*;
+
+/// Inflates a session's blocks with flate2 (zlib-rs), dictionary on demand.
+struct Inflate {
+    d: Decompress,
+    version: Version,
+}
+
+impl Inflate {
+    fn new(version: Version) -> Self {
+        Inflate { d: Decompress::new(true), version }
+    }
+
+    fn block(&mut self, mut input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 * 1024);
+        loop {
+            let before = self.d.total_in();
+            match self.d.decompress_vec(input, &mut out, FlushDecompress::Sync) {
+                Err(e) if e.needs_dictionary().is_some() => {
+                    assert_eq!(e.needs_dictionary(), Some(self.version.dictionary_id()));
+                    self.d.set_dictionary(self.version.dictionary()).unwrap();
+                }
+                Err(e) => panic!("inflate: {e}"),
+                Ok(flate2::Status::StreamEnd) => panic!("BFINAL set"),
+                Ok(_) => {}
+            }
+            input = &input[(self.d.total_in() - before) as usize..];
+            if input.is_empty() && out.len() < out.capacity() {
+                return out;
+            }
+            out.reserve(out.capacity());
+        }
+    }
+}
+
+fn nv(version: Version, block: &HeaderBlock) -> Vec<u8> {
+    let w = version.nv_length_width();
+    let mut out = Vec::new();
+    put_len(&mut out, w, block.len());
+    for (n, v) in block.iter() {
+        put_len(&mut out, w, n.len());
+        out.extend_from_slice(n);
+        put_len(&mut out, w, v.len());
+        out.extend_from_slice(v);
+    }
+    out
+}
+
+fn block(pairs: &[(&str, &str)]) -> HeaderBlock {
+    pairs.iter().copied().collect()
+}
+
+fn tokens_of(enc: &mut FastEncoder, b: &HeaderBlock) -> (Vec<u8>, Vec<Token>, u64) {
+    let mut s = Scratch::new();
+    let base = enc.pos;
+    enc.tokenize(b, &mut s);
+    (s.nv, s.tokens, base)
+}
+
+#[test]
+fn first_block_starts_with_the_zlib_header_and_dictid_and_every_block_ends_with_a_sync_flush() {
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let b = block(&[(":method", "GET"), (":path", "/")]);
+    let mut first = Vec::new();
+    enc.encode(&b, &mut first);
+    assert_eq!(first[..6], hex!("78 bb e3 c6 a7 c2"));
+    assert_eq!(first[first.len() - 4..], hex!("00 00 ff ff"));
+    let mut second = Vec::new();
+    enc.encode(&b, &mut second);
+    assert_ne!(second[..2], hex!("78 bb"));
+    assert_eq!(second[second.len() - 4..], hex!("00 00 ff ff"));
+    let mut inf = Inflate::new(Version::Spdy3);
+    assert_eq!(inf.block(&first), nv(Version::Spdy3, &b));
+    assert_eq!(inf.block(&second), nv(Version::Spdy3, &b));
+}
+
+#[test]
+fn a_repeated_block_is_one_copy_of_the_previous_block() {
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let b = block(&[(":method", "GET"), (":path", "/a/b/c"), ("user-agent", "Mozilla/5.0 (X11; Linux x86_64)")]);
+    let mut first = Vec::new();
+    enc.encode(&b, &mut first);
+    let first_nv = nv(Version::Spdy3, &b);
+    let (_, tokens, _) = tokens_of(&mut enc, &b);
+    assert!(
+        matches!(tokens[..], [Token::Copy { len, dist }] if len as usize == first_nv.len() && dist as usize == first_nv.len()),
+        "{tokens:?}"
+    );
+    // fixed block header (3 bits), one length/distance pair, end of block, sync flush
+    let mut out = Vec::new();
+    enc.encode(&b, &mut out);
+    assert!(out.len() <= 9, "{out:02x?}");
+}
+
+#[test]
+fn a_changed_date_copies_the_unchanged_parts_of_the_previous_date() {
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let _ = tokens_of(&mut enc, &block(&[("date", "Sat, 03 Nov 2012 13:04:26 GMT")]));
+    let (nv, tokens, _) = tokens_of(&mut enc, &block(&[("date", "Sat, 03 Nov 2012 13:04:27 GMT")]));
+    let literals: Vec<u8> = tokens
+        .iter()
+        .filter_map(|t| match *t {
+            Token::Lit { start, len } => Some(&nv[start as usize..(start + len) as usize]),
+            _ => None,
+        })
+        .flatten()
+        .copied()
+        .collect();
+    assert_eq!(literals, b"7");
+}
+
+/// The CRIME rule at the token level: a sensitive value is either one whole-value copy or
+/// literals, and no copy made for other text reads any byte of a sensitive value.
+#[test]
+fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_other_text() {
+    let mut enc = FastEncoder::new(Version::Spdy3, &[b"x-token".to_vec()]);
+    let secret = "s3cr3t-v4lue-0123456789";
+    let b1 = block(&[("cookie", secret), ("x-token", secret), ("referer", "/")]);
+    let b2 = block(&[("referer", &format!("/{secret}")), ("cookie", &format!("{secret}x")), ("x-token", secret)]);
+    let (nv1, t1, base1) = tokens_of(&mut enc, &b1);
+    let (nv2, t2, base2) = tokens_of(&mut enc, &b2);
+    // stream ranges of the sensitive values' bytes in both blocks
+    let mut secret_ranges = Vec::new();
+    for (nv, base) in [(&nv1, base1), (&nv2, base2)] {
+        let mut at = 0;
+        while let Some(p) = nv[at..].windows(secret.len()).position(|w| w == secret.as_bytes()) {
+            let start = base + (at + p) as u64;
+            secret_ranges.push((start, start + secret.len() as u64));
+            at += p + 1;
+        }
+    }
+    for (nv, tokens, base) in [(&nv1, &t1, base1), (&nv2, &t2, base2)] {
+        let mut pos = base;
+        for t in tokens.iter() {
+            if let Token::Copy { len, dist } = *t {
+                let (src, end) = (pos - u64::from(dist), pos - u64::from(dist) + u64::from(len));
+                for &(s, e) in &secret_ranges {
+                    let overlaps = src < e && s < end;
+                    // only allowed: the copy is exactly a later copy of a whole sensitive
+                    // pair (x-token's value in block 2 copies block 1's x-token pair)
+                    let whole = src + 4 + 7 + 4 == s && end == e && &nv[(pos - base) as usize + 4..][..7] == b"x-token";
+                    assert!(!overlaps || whole, "copy {t:?} at {pos} reads secret bytes {s}..{e}");
+                }
+            }
+            pos += u64::from(match *t {
+                Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
+            });
+        }
+    }
+}
+
+#[test]
+fn state_is_reported_and_below_8_kib() {
+    let enc = FastEncoder::new(Version::Spdy3, &[b"x-api-key".to_vec()]);
+    assert!(enc.state_bytes() > table::ARENA && enc.state_bytes() <= 8192, "{}", enc.state_bytes());
+}
+
+#[test]
+fn distances_never_exceed_the_window_over_a_long_session() {
+    // 400 blocks of ~500 bytes: the dictionary and old entries drop out of reach
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let mut inf = Inflate::new(Version::Spdy3);
+    for i in 0..400 {
+        let b = block(&[
+            (":status", "200"),
+            ("content-type", "text/html"),
+            ("x-seq", &format!("{i:05}-{}", "q".repeat(i % 300))),
+            ("server", "Apache"),
+        ]);
+        let mut out = Vec::new();
+        enc.encode(&b, &mut out);
+        assert_eq!(inf.block(&out), nv(Version::Spdy3, &b), "block {i}");
+    }
+}
+
+fn name_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"cookie".to_vec()),
+        Just(b"set-cookie".to_vec()),
+        Just(b"authorization".to_vec()),
+        Just(b"x-secret".to_vec()),
+        Just(b":path".to_vec()),
+        Just(b"content-type".to_vec()),
+        Just(b"date".to_vec()),
+        proptest::collection::vec(b'a'..=b'z', 1..12),
+    ]
+}
+
+fn value_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(Vec::new()),
+        Just(b"text/html".to_vec()),
+        Just(b"Sat, 03 Nov 2012 13:04:26 GMT".to_vec()),
+        Just(b"Sat, 03 Nov 2012 13:04:27 GMT".to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..40),
+        proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(0u8)], 250..700),
+        proptest::collection::vec(any::<u8>(), 259..3000),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Random header sequences (sensitive names, repeats, long and empty values) through
+    /// one encoder per session inflate to the exact name/value bytes with flate2.
+    #[test]
+    fn random_sessions_inflate_to_the_exact_name_value_bytes(
+        v2 in any::<bool>(),
+        blocks in proptest::collection::vec(
+            proptest::collection::vec((name_strategy(), value_strategy()), 0..10), 1..10),
+        repeat in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let version = if v2 { Version::Spdy2 } else { Version::Spdy3 };
+        let mut enc = FastEncoder::new(version, &[b"x-secret".to_vec()]);
+        let mut inf = Inflate::new(version);
+        let mut seq: Vec<&Vec<(Vec<u8>, Vec<u8>)>> = blocks.iter().collect();
+        for r in &repeat {
+            seq.push(r.get(&blocks));
+        }
+        for pairs in seq {
+            let b: HeaderBlock = pairs.iter().map(|(n, v)| (n, v)).collect();
+            let mut out = Vec::new();
+            enc.encode(&b, &mut out);
+            prop_assert_eq!(inf.block(&out), nv(version, &b));
+        }
+    }
+}
+
+#[test]
+fn equal_bitmap_and_aligned_equal_match_a_byte_by_byte_count() {
+    let a = b"Sat, 03 Nov 2012 13:04:26 GMT/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+    let b = b"Mon, 05 Nov 2012 13:14:26 GMT/abcdefghijklmnopqrstuvwxyzXXX3456789ABCDEFGHIJ";
+    let m = equal_bitmap(a, b);
+    for k in 0..64 {
+        assert_eq!(m >> k & 1 == 1, a[k] == b[k], "byte {k}");
+    }
+    // runs of ≥ 3 equal bytes, counted directly (no run crosses byte 64 here)
+    let mut total = 0;
+    let mut run = 0;
+    for (x, y) in a.iter().zip(b.iter()).chain(std::iter::once((&0u8, &1u8))) {
+        if x == y {
+            run += 1;
+        } else {
+            total += if run >= 3 { run } else { 0 };
+            run = 0;
+        }
+    }
+    assert_eq!(aligned_equal(a, b), total);
+    for n in 0..=64 {
+        let m = equal_bitmap(&a[..n], &b[..n]);
+        let want = (0..n).fold(0u64, |m, k| m | u64::from(a[k] == b[k]) << k);
+        assert_eq!(m, want, "length {n}");
+    }
+}
