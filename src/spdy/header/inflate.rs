@@ -6,8 +6,12 @@
 //! to the end into a scratch area so the next frame still decodes. It refuses to grow any
 //! buffer past the block limit, to allocate from anything the peer declared, or to touch
 //! a stream after a zlib error (the shared state is gone; the session must close).
+//!
+//! An idle session can [`Inflater::hibernate`] it: between sync-flushed blocks the only
+//! state that matters is zlib's 32 KiB window, of which an idle session has usually
+//! filled a few hundred bytes past the (static) dictionary; those are all it keeps.
 
-use flate2::{Decompress, FlushDecompress, Status};
+use core::ffi::c_int;
 
 use crate::spdy::error::{SessionError, SessionOffence};
 use crate::spdy::version::Version;
@@ -69,13 +73,15 @@ impl From<InflateError> for SessionError {
     }
 }
 
-/// Heap bytes zlib-rs 0.6 allocates for one inflate stream: its state and a window of
-/// 2^15 + 64 bytes, in one block, whatever window the sender used (`zlib_rs::inflate::init`
-/// sizes the window by `MAX_WBITS`, so asking for the header's window size — windowBits
-/// 0 — saves nothing with this backend). Checked against a counting allocator in
-/// `tests/interop_zlib.rs`.
-pub const ZLIB_RS_INFLATE_BYTES: usize = 47_552;
+/// Heap bytes one awake inflater holds: zlib-rs 0.6's state and a window of 2^15 + 64
+/// bytes in one block (47,552 bytes, whatever window the sender used: `zlib_rs::inflate::init`
+/// sizes the window by `MAX_WBITS`, so asking for the header's window size saves nothing
+/// with this backend), plus the boxed `z_stream` it is driven through. Checked against a
+/// counting allocator in `tests/interop_zlib.rs`.
+pub const ZLIB_RS_INFLATE_BYTES: usize = 47_552 + core::mem::size_of::<libz_rs_sys::z_stream>();
 
+/// The deflate window: the furthest back a distance can reach (RFC 1951 §3.2.5).
+const WINDOW: usize = 1 << 15;
 /// Discard area for output past `max_block`, on the stack.
 const SCRATCH: usize = 4096;
 /// First output reservation for a block, before the compressed size is considered.
@@ -85,92 +91,199 @@ const MIN_CHUNK: usize = 256;
 pub struct Inflater {
     version: Version,
     limits: InflateLimits,
-    /// Created on the first non-empty block: an idle session holds no zlib state.
-    zlib: Option<Decompress>,
+    state: State,
     dictionary_installed: bool,
-    poisoned: bool,
+}
+
+enum State {
+    /// No block inflated yet: no zlib state; the first block brings the zlib header.
+    Fresh,
+    Awake(Awake),
+    /// Between blocks, with no zlib state: what the next block may refer back to.
+    Hibernating(History),
+    /// A zlib error ended the stream.
+    Poisoned,
+}
+
+struct Awake {
+    zlib: raw::Stream,
+    /// What was put into this stream's window before its first output: the last
+    /// `dictionary_tail` bytes of the dictionary, then `history_len` bytes of earlier output.
+    dictionary_tail: usize,
+    history_len: usize,
+}
+
+/// The window of a hibernating inflater: the last `dictionary_tail` bytes of the version's
+/// dictionary followed by `output` (together at most 32 KiB; the dictionary is static,
+/// so only the output bytes are stored).
+struct History {
+    dictionary_tail: usize,
+    output: Box<[u8]>,
 }
 
 impl Inflater {
     pub fn new(version: Version, limits: InflateLimits) -> Self {
-        Self { version, limits, zlib: None, dictionary_installed: false, poisoned: false }
+        Self { version, limits, state: State::Fresh, dictionary_installed: false }
     }
 
     /// Inflates one frame's compressed header bytes into `out` (cleared first).
     ///
     /// All of `compressed` goes through the shared stream and all output it yields is
     /// drained, so the next frame starts where this one ended (sync flush semantics).
+    /// A hibernating inflater resumes first (see [`Inflater::hibernate`]).
     pub fn inflate(&mut self, compressed: &[u8], out: &mut Vec<u8>) -> Result<InflateOutcome, InflateError> {
         out.clear();
-        if self.poisoned {
+        if matches!(self.state, State::Poisoned) {
             return Err(InflateError::Corrupt);
         }
         if compressed.is_empty() {
             return Ok(InflateOutcome::Empty);
         }
-        let result = self.run(compressed, out);
+        let result = self.wake().and_then(|()| self.run(compressed, out));
         if result.is_err() {
-            self.poisoned = true;
             // The zlib state is useless from here on: give its memory back now.
-            self.zlib = None;
+            self.state = State::Poisoned;
             out.clear();
         }
         result
     }
 
+    /// Gives the zlib state (`ZLIB_RS_INFLATE_BYTES`) back, keeping only what the next
+    /// block may refer to: the last 32 KiB of (dictionary ++ everything inflated so far),
+    /// of which only the part past the dictionary is stored. The next [`Inflater::inflate`]
+    /// rebuilds the state transparently and decodes exactly as if nothing had happened.
+    ///
+    /// Intended call point: the session, when it goes idle (no open stream, nothing to
+    /// read), after the last header block it received; it is cheap to call again.
+    ///
+    /// Sound because "the compressor ends each header block with a sync flush
+    /// (`Z_SYNC_FLUSH`)" (SPDY3.md §5.1): after it the deflate stream sits at a block
+    /// boundary on a byte boundary, the zlib header and dictionary id are long
+    /// consumed and the Adler-32 trailer will never come (the stream never ends), so a
+    /// raw inflater (no zlib header) whose window is set to that history carries on
+    /// the same stream. Whether zlib is in exactly that state is read from its
+    /// `data_type` (next block header expected, no bits buffered, not the last block);
+    /// when it is not (a peer that split a block over frames), nothing happens. (To keep
+    /// that readable, zlib is called with Z_BLOCK, one extra call per deflate block:
+    /// about 0.1–0.3 µs per header block, `bench/inflate_hibernate.rs`.)
+    ///
+    /// Returns whether the inflater is hibernating afterwards. Does nothing, returning
+    /// false, before the first block and after an error.
+    pub fn hibernate(&mut self) -> bool {
+        let awake = match &self.state {
+            State::Hibernating(_) => return true,
+            State::Fresh | State::Poisoned => return false,
+            State::Awake(awake) => awake,
+        };
+        if awake.zlib.data_type() != raw::AT_BLOCK_BOUNDARY {
+            return false;
+        }
+        let Some(window) = awake.zlib.window() else {
+            return false;
+        };
+        let have = window.len();
+        // The window is the tail of: dictionary_tail bytes of dictionary, history_len
+        // bytes of earlier output, then total_out bytes of this stream's output.
+        let later = awake.history_len.saturating_add(awake.zlib.total_out());
+        let dictionary = self.version.dictionary();
+        let mut tail = have.saturating_sub(later).min(awake.dictionary_tail);
+        if !dictionary.ends_with(&window[..tail]) {
+            tail = 0; // never expected; keeping every byte stays correct
+        }
+        let output: Box<[u8]> = if tail == 0 { window.into_boxed_slice() } else { window[tail..].into() };
+        self.state = State::Hibernating(History { dictionary_tail: tail, output });
+        true
+    }
+
+    /// Whether the inflater holds only its history (see [`Inflater::hibernate`]).
+    pub fn is_hibernating(&self) -> bool {
+        matches!(self.state, State::Hibernating(_))
+    }
+
+    /// Turns a fresh or hibernating inflater into an awake one.
+    fn wake(&mut self) -> Result<(), InflateError> {
+        let awake = match &self.state {
+            State::Awake(_) => return Ok(()),
+            State::Poisoned => return Err(InflateError::Corrupt),
+            // The first block carries the zlib header and maybe the dictionary request.
+            State::Fresh => Awake { zlib: raw::Stream::new(true)?, dictionary_tail: 0, history_len: 0 },
+            State::Hibernating(history) => {
+                // Past the header: raw deflate, window preset with the history. A raw
+                // stream has no checksum to keep (zlib-rs skips it when not wrapped).
+                let mut zlib = raw::Stream::new(false)?;
+                let dictionary = self.version.dictionary();
+                zlib.set_dictionary(&dictionary[dictionary.len() - history.dictionary_tail..])?;
+                zlib.set_dictionary(&history.output)?;
+                Awake { zlib, dictionary_tail: history.dictionary_tail, history_len: history.output.len() }
+            }
+        };
+        self.state = State::Awake(awake);
+        Ok(())
+    }
+
     fn run(&mut self, compressed: &[u8], out: &mut Vec<u8>) -> Result<InflateOutcome, InflateError> {
         let max_block = self.limits.max_block;
         let first_chunk = compressed.len().saturating_mul(4).max(MIN_CHUNK).min(max_block);
-        let zlib = self.zlib.get_or_insert_with(|| Decompress::new(true));
+        let State::Awake(awake) = &mut self.state else {
+            return Err(InflateError::Corrupt); // `wake` ran first
+        };
         let mut scratch = [0u8; SCRATCH];
         let mut consumed = 0usize;
         let mut produced_total = 0usize;
         let mut too_large = false;
+        let mut stalled = false;
 
+        // `out[..filled]` is output; `out[filled..]` zero-filled room for more.
+        let mut filled = 0usize;
         loop {
-            let len = out.len();
-            let in_out = len < max_block;
+            let in_out = filled < max_block;
             let dst: &mut [u8] = if in_out {
-                // Grow `out` stepwise, never past `max_block` and never by what the peer
-                // declares: double what we have, starting from a guess based on the
-                // frame's own compressed size (so a small block zero-fills little even
-                // when `out` kept a large capacity from an earlier one).
-                let want = (len * 2).max(first_chunk).min(max_block);
-                if out.capacity() < want {
-                    out.reserve_exact(want - len);
+                if filled == out.len() {
+                    // Grow `out` stepwise, never past `max_block` and never by what the
+                    // peer declares: double what we have, starting from a guess based on
+                    // the frame's own compressed size (so a small block zero-fills little
+                    // even when `out` kept a large capacity from an earlier one).
+                    let want = (filled * 2).max(first_chunk).min(max_block);
+                    if out.capacity() < want {
+                        out.reserve_exact(want - filled);
+                    }
+                    out.resize(want, 0);
                 }
-                out.resize(want, 0);
-                &mut out[len..]
+                &mut out[filled..]
             } else {
                 &mut scratch[..]
             };
             let room = dst.len();
-            let (in_before, out_before) = (zlib.total_in(), zlib.total_out());
-            let status = zlib.decompress(&compressed[consumed..], dst, FlushDecompress::Sync);
-            let used = (zlib.total_in() - in_before) as usize;
-            let made = (zlib.total_out() - out_before) as usize;
+            let step = awake.zlib.inflate(&compressed[consumed..], dst);
+            let (used, made) = (step.used, step.made);
             consumed += used;
             produced_total += made;
             if in_out {
-                out.truncate(len + made);
+                filled += made;
             } else if made > 0 {
                 too_large = true;
             }
-            match status {
-                Ok(Status::Ok | Status::BufError) => {}
+            match step.code {
+                libz_rs_sys::Z_OK | libz_rs_sys::Z_BUF_ERROR => {}
                 // C34: a finished stream can carry no later blocks.
-                Ok(Status::StreamEnd) => return Err(InflateError::Corrupt),
-                Err(e) => match e.needs_dictionary() {
-                    Some(found) if !self.dictionary_installed && found == self.version.dictionary_id() => {
-                        zlib.set_dictionary(self.version.dictionary()).map_err(|_| InflateError::Corrupt)?;
-                        self.dictionary_installed = true;
-                        continue;
+                libz_rs_sys::Z_STREAM_END => return Err(InflateError::Corrupt),
+                libz_rs_sys::Z_NEED_DICT => {
+                    let found = awake.zlib.adler();
+                    if self.dictionary_installed {
+                        return Err(InflateError::Corrupt); // C34: dictionary demanded again
                     }
-                    // C33: SPDY3.md §5.2 step 3, "A different DICTID → session error".
-                    Some(found) if !self.dictionary_installed => return Err(InflateError::WrongDictionary { found }),
-                    // C34: dictionary demanded again, or a zlib data error.
-                    _ => return Err(InflateError::Corrupt),
-                },
+                    if found != self.version.dictionary_id() {
+                        // C33: SPDY3.md §5.2 step 3, "A different DICTID → session error".
+                        return Err(InflateError::WrongDictionary { found });
+                    }
+                    let dictionary = self.version.dictionary();
+                    awake.zlib.set_dictionary(dictionary)?;
+                    awake.dictionary_tail = dictionary.len();
+                    self.dictionary_installed = true;
+                    continue;
+                }
+                // C34: a zlib data error.
+                _ => return Err(InflateError::Corrupt),
             }
             if produced_total > self.limits.budget {
                 return Err(InflateError::BudgetExceeded); // C46
@@ -183,9 +296,18 @@ impl Inflater {
                     break;
                 }
                 // Input left, room to write, and zlib moves nothing: never spin on it.
-                return Err(InflateError::Corrupt);
+                // Once is fine where zlib stopped at a block boundary (Z_BLOCK stops
+                // there even without progress, right after the dictionary); the next
+                // call always moves past it.
+                if stalled || awake.zlib.data_type() != raw::AT_BLOCK_BOUNDARY {
+                    return Err(InflateError::Corrupt);
+                }
+                stalled = true;
+            } else {
+                stalled = false;
             }
         }
+        out.truncate(filled);
         if too_large {
             out.clear();
             return Ok(InflateOutcome::TooLarge); // C45
@@ -195,7 +317,7 @@ impl Inflater {
 
     /// Whether a zlib error has ended this stream (every later call fails).
     pub fn is_poisoned(&self) -> bool {
-        self.poisoned
+        matches!(self.state, State::Poisoned)
     }
 
     /// The version whose dictionary this inflater expects.
@@ -203,26 +325,146 @@ impl Inflater {
         self.version
     }
 
-    /// Heap bytes held for zlib state: 0 until the first block, [`ZLIB_RS_INFLATE_BYTES`]
-    /// after it (the caller's `out` buffer is not counted).
+    /// Heap bytes held: 0 until the first block and after an error,
+    /// [`ZLIB_RS_INFLATE_BYTES`] while awake, the stored history while hibernating (the
+    /// caller's `out` buffer is not counted).
     pub fn state_bytes(&self) -> usize {
-        if self.zlib.is_some() {
-            ZLIB_RS_INFLATE_BYTES
-        } else {
-            0
+        match &self.state {
+            State::Fresh | State::Poisoned => 0,
+            State::Awake(_) => ZLIB_RS_INFLATE_BYTES,
+            State::Hibernating(history) => history.output.len(),
         }
     }
 }
 
 impl core::fmt::Debug for Inflater {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let state = match &self.state {
+            State::Fresh => "fresh",
+            State::Awake(_) => "awake",
+            State::Hibernating(_) => "hibernating",
+            State::Poisoned => "poisoned",
+        };
         f.debug_struct("Inflater")
             .field("version", &self.version)
             .field("limits", &self.limits)
-            .field("started", &self.zlib.is_some())
+            .field("state", &state)
+            .field("state_bytes", &self.state_bytes())
             .field("dictionary_installed", &self.dictionary_installed)
-            .field("poisoned", &self.poisoned)
             .finish()
+    }
+}
+
+/// A zlib-rs inflate stream driven through its C API (`libz-rs-sys`), which has what the
+/// safe wrappers lack: `inflateGetDictionary` and `data_type`. All `unsafe` of the
+/// inflater is here.
+mod raw {
+    use super::{c_int, InflateError, WINDOW};
+    use libz_rs_sys as z;
+
+    /// `data_type` when inflate stopped (flush Z_BLOCK) before the next block header,
+    /// holds no buffered bits and has not seen the last block (zlib.h: "plus 128 if
+    /// inflate() returned immediately after decoding an end-of-block code or decoding
+    /// the complete header up to just before the first byte of the deflate stream").
+    pub(super) const AT_BLOCK_BOUNDARY: c_int = 128;
+
+    /// One call's effect.
+    pub(super) struct Step {
+        pub(super) used: usize,
+        pub(super) made: usize,
+        pub(super) code: c_int,
+    }
+
+    /// Owns an initialised `z_stream`; boxed so an idle `Inflater` stays small.
+    pub(super) struct Stream(Box<z::z_stream>);
+
+    impl Stream {
+        /// `zlib_header`: expect RFC 1950 framing (the first block); else raw deflate.
+        pub(super) fn new(zlib_header: bool) -> Result<Self, InflateError> {
+            let mut strm = Box::new(z::z_stream::default());
+            let bits: c_int = if zlib_header { 15 } else { -15 };
+            let size = core::mem::size_of::<z::z_stream>() as c_int;
+            // SAFETY: `strm` is a valid, default (null allocator: zlib-rs picks the Rust
+            // one) z_stream; the version string is zlib-rs's own, NUL-terminated.
+            let code = unsafe { z::inflateInit2_(&mut *strm, bits, z::zlibVersion(), size) };
+            if code != z::Z_OK {
+                // Only on allocation failure (which aborts with the Rust allocator).
+                return Err(InflateError::Corrupt);
+            }
+            Ok(Self(strm))
+        }
+
+        pub(super) fn inflate(&mut self, input: &[u8], output: &mut [u8]) -> Step {
+            let strm = &mut *self.0;
+            let avail_in = input.len().min(u32::MAX as usize);
+            let avail_out = output.len().min(u32::MAX as usize);
+            strm.next_in = input.as_ptr();
+            strm.avail_in = avail_in as u32;
+            strm.next_out = output.as_mut_ptr();
+            strm.avail_out = avail_out as u32;
+            // Z_BLOCK, not Z_SYNC_FLUSH: inflate stops at every deflate block boundary,
+            // so that after a sync-flushed header block `data_type` says it is at one
+            // (with Z_SYNC_FLUSH it would already wait inside the next block's header).
+            // SAFETY: the stream was initialised by `new` and not ended; next_in/avail_in
+            // and next_out/avail_out describe live slices borrowed for this call only.
+            let code = unsafe { z::inflate(strm, z::Z_BLOCK) };
+            let used = avail_in - strm.avail_in as usize;
+            let made = avail_out - strm.avail_out as usize;
+            // No pointer into the caller's buffers outlives the call.
+            strm.next_in = core::ptr::null();
+            strm.avail_in = 0;
+            strm.next_out = core::ptr::null_mut();
+            strm.avail_out = 0;
+            Step { used, made, code }
+        }
+
+        pub(super) fn set_dictionary(&mut self, dictionary: &[u8]) -> Result<(), InflateError> {
+            let len = u32::try_from(dictionary.len()).map_err(|_| InflateError::Corrupt)?;
+            // SAFETY: initialised stream; the pointer and length describe `dictionary`.
+            let code = unsafe { z::inflateSetDictionary(&mut *self.0, dictionary.as_ptr(), len) };
+            if code == z::Z_OK {
+                Ok(())
+            } else {
+                Err(InflateError::Corrupt)
+            }
+        }
+
+        /// The window (at most 32 KiB, oldest byte first), in a buffer of its exact size.
+        pub(super) fn window(&self) -> Option<Vec<u8>> {
+            let mut len: z::uInt = 0;
+            // SAFETY: initialised stream; a null buffer asks for the length only.
+            let code = unsafe { z::inflateGetDictionary(&*self.0, core::ptr::null_mut(), &mut len) };
+            let len = len as usize;
+            if code != z::Z_OK || len > WINDOW {
+                return None;
+            }
+            let mut buf = vec![0u8; len];
+            // SAFETY: initialised stream, unchanged since the call above (`&self`), so the
+            // window is still `len` bytes long and `buf` holds it.
+            let code = unsafe { z::inflateGetDictionary(&*self.0, buf.as_mut_ptr(), &mut 0) };
+            (code == z::Z_OK).then_some(buf)
+        }
+
+        pub(super) fn data_type(&self) -> c_int {
+            self.0.data_type
+        }
+
+        /// After Z_NEED_DICT: the dictionary id the zlib header asked for.
+        pub(super) fn adler(&self) -> u32 {
+            self.0.adler as u32
+        }
+
+        /// Bytes this stream has inflated (saturating).
+        pub(super) fn total_out(&self) -> usize {
+            usize::try_from(self.0.total_out).unwrap_or(usize::MAX)
+        }
+    }
+
+    impl Drop for Stream {
+        fn drop(&mut self) {
+            // SAFETY: initialised by `new`, ended exactly once here.
+            unsafe { z::inflateEnd(&mut *self.0) };
+        }
     }
 }
 
@@ -557,6 +799,259 @@ mod tests {
         }
     }
 
+    // --- hibernation ----------------------------------------------------------------
+
+    /// Printable bytes from a small xorshift generator: values zlib cannot shrink much,
+    /// so repeats of them are the only matches and each is a real back-reference.
+    fn noise(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b'!' + (x % 90) as u8
+            })
+            .collect()
+    }
+
+    fn plain(version: Version, pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        wire::encode(version, &pairs.iter().copied().collect(), &mut out);
+        out
+    }
+
+    /// Feeds `frames` to a never-hibernated inflater and to one hibernated after frame
+    /// `i` whenever `hibernate_after(i)`; both must agree on every outcome and byte.
+    fn agree(version: Version, limits: InflateLimits, frames: &[Vec<u8>], hibernate_after: impl Fn(usize) -> bool) -> usize {
+        let mut awake = Inflater::new(version, limits);
+        let mut sleepy = Inflater::new(version, limits);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut hibernations = 0;
+        for (i, z) in frames.iter().enumerate() {
+            let expect = awake.inflate(z, &mut a);
+            assert_eq!(sleepy.inflate(z, &mut b), expect, "frame {i}");
+            assert_eq!(a, b, "frame {i}");
+            assert!(!sleepy.is_hibernating());
+            if hibernate_after(i) && sleepy.hibernate() {
+                assert!(sleepy.is_hibernating());
+                assert!(sleepy.state_bytes() <= WINDOW);
+                hibernations += 1;
+            }
+        }
+        hibernations
+    }
+
+    #[test]
+    fn hibernate_is_a_no_op_before_the_first_block_and_after_an_error() {
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        assert!(!inf.hibernate());
+        assert_eq!(inf.inflate(&[], &mut Vec::new()), Ok(InflateOutcome::Empty));
+        assert!(!inf.hibernate(), "an empty frame starts nothing");
+        assert_eq!(inf.state_bytes(), 0);
+        assert_eq!(inf.inflate(&hex!("7f 01 02 03"), &mut Vec::new()), Err(InflateError::Corrupt));
+        assert!(!inf.hibernate());
+        assert!(!inf.is_hibernating());
+        assert!(inf.is_poisoned());
+        assert_eq!(inf.state_bytes(), 0);
+    }
+
+    #[test]
+    fn hibernated_after_one_request_holds_only_that_requests_bytes() {
+        // Vector 1 (node-spdy's SYN_STREAM): the window is dictionary ++ 36 bytes.
+        let frame = hex!("800300010000002c0000000100000000000078f9e3c6a7c202e50e507ab442a45a77d7105006b32a4804974d8cfa00000000ffff");
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        assert_eq!(inf.inflate(&frame[18..], &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+        assert!(inf.hibernate());
+        assert!(inf.hibernate(), "idempotent");
+        assert_eq!(inf.state_bytes(), out.len());
+        let State::Hibernating(history) = &inf.state else { panic!("not hibernating") };
+        assert_eq!(&history.output[..], &out[..]);
+        assert_eq!(history.dictionary_tail, Version::Spdy3.dictionary().len());
+        assert!(format!("{inf:?}").contains("hibernating"));
+    }
+
+    #[test]
+    fn a_hibernated_inflater_wakes_on_the_next_block_and_sleeps_again() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 15, 9);
+        let block: HeaderBlock = [(":method", "GET"), (":path", "/index.html"), ("user-agent", "hibernate/1")].into_iter().collect();
+        let mut plain_block = Vec::new();
+        wire::encode(Version::Spdy3, &block, &mut plain_block);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let (mut z, mut out) = (Vec::new(), Vec::new());
+        for round in 1..=4 {
+            z.clear();
+            enc.encode(&block, &mut z);
+            assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+            assert_eq!(out, plain_block);
+            assert!(!inf.is_hibernating());
+            assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+            assert!(inf.hibernate());
+            assert_eq!(inf.state_bytes(), round * plain_block.len());
+            // An empty frame does not wake it.
+            assert_eq!(inf.inflate(&[], &mut out), Ok(InflateOutcome::Empty));
+            assert!(inf.is_hibernating());
+        }
+        // Repeated blocks are mostly back-references into the earlier ones.
+        assert!(z.len() < plain_block.len() / 4, "{} of {}", z.len(), plain_block.len());
+    }
+
+    #[test]
+    fn c36_references_into_the_dictionary_survive_hibernation() {
+        // Few output bytes, so the second block's matches land in the dictionary itself.
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 15, 9);
+        let first: HeaderBlock = [("x", "1")].into_iter().collect();
+        let second: HeaderBlock = [("accept-encoding", "gzip,deflate,sdch"), ("content-type", "text/html; charset=utf-8")].into_iter().collect();
+        let (mut z1, mut z2) = (Vec::new(), Vec::new());
+        enc.encode(&first, &mut z1);
+        enc.encode(&second, &mut z2);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut out = Vec::new();
+        assert_eq!(inf.inflate(&z1, &mut out), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        let first_len = out.len();
+        assert_eq!(inf.state_bytes(), first_len, "only the output is stored, not the dictionary");
+        assert_eq!(inf.inflate(&z2, &mut out), Ok(InflateOutcome::Complete));
+        assert_eq!(out, plain(Version::Spdy3, &[(b"accept-encoding", b"gzip,deflate,sdch"), (b"content-type", b"text/html; charset=utf-8")]));
+        // Without the dictionary in its window the same bytes do not decode: the block
+        // really reaches into it.
+        let mut bare = raw::Stream::new(false).unwrap();
+        bare.set_dictionary(&plain(Version::Spdy3, &[(b"x", b"1")])).unwrap();
+        let mut dst = vec![0u8; 4096];
+        let step = bare.inflate(&z2, &mut dst);
+        assert!(step.code != libz_rs_sys::Z_OK || dst[..step.made] != out[..], "block 2 decodes without the dictionary");
+    }
+
+    #[test]
+    fn history_past_32_kib_keeps_the_last_32_kib_and_drops_the_dictionary() {
+        let version = Version::Spdy3;
+        let mut enc = ZlibEncoder::new(version, 9, 15, 9);
+        let values: Vec<Vec<u8>> = (0..6).map(|i| noise(i, 9000)).collect();
+        let mut frames = Vec::new();
+        for v in &values {
+            let mut z = Vec::new();
+            enc.encode(&[(&b"x-big"[..], &v[..])].into_iter().collect(), &mut z);
+            frames.push(z);
+        }
+        // Then blocks that repeat the start of the oldest value still in the window.
+        for (i, v) in values.iter().enumerate().skip(2) {
+            let mut z = Vec::new();
+            enc.encode(&[(&b"x-again"[..], &v[..3000]), (&b"n"[..], format!("{i}").as_bytes())].into_iter().collect(), &mut z);
+            assert!(z.len() < 400, "repeat {i} compressed to {}", z.len());
+            frames.push(z);
+        }
+        assert_eq!(agree(version, InflateLimits::default(), &frames, |_| true), frames.len());
+        let mut inf = Inflater::new(version, InflateLimits::default());
+        for z in &frames[..6] {
+            assert_eq!(inf.inflate(z, &mut Vec::new()), Ok(InflateOutcome::Complete));
+        }
+        assert!(inf.hibernate());
+        assert_eq!(inf.state_bytes(), WINDOW);
+        let State::Hibernating(history) = &inf.state else { panic!("not hibernating") };
+        assert_eq!(history.dictionary_tail, 0);
+        assert!(history.output.ends_with(&values[5]));
+    }
+
+    #[test]
+    fn c45_too_large_output_counts_as_history() {
+        // A 40 KiB block is discarded (max_block 8 KiB) but went through zlib; the next
+        // blocks copy from it, so the history must hold its last 32 KiB.
+        let version = Version::Spdy3;
+        let limits = InflateLimits { max_block: 8 * 1024, budget: 1 << 20 };
+        let mut enc = ZlibEncoder::new(version, 9, 15, 9);
+        let big = noise(7, 40 * 1024);
+        let mut frames = Vec::new();
+        for pairs in [vec![(&b"a"[..], &b"1"[..])], vec![(&b"x-big"[..], &big[..])], vec![(&b"x-tail"[..], &big[big.len() - 2000..])], vec![(&b"x-mid"[..], &big[20_000..22_000])]] {
+            let mut z = Vec::new();
+            enc.encode(&pairs.into_iter().collect(), &mut z);
+            frames.push(z);
+        }
+        assert!(frames[2].len() < 100 && frames[3].len() < 100);
+        for mask in [0b1111usize, 0b0010, 0b0100] {
+            let mut inf = Inflater::new(version, limits);
+            let mut out = Vec::new();
+            let outcomes: Vec<_> = frames
+                .iter()
+                .enumerate()
+                .map(|(i, z)| {
+                    let r = inf.inflate(z, &mut out);
+                    if mask & (1 << i) != 0 {
+                        assert!(inf.hibernate());
+                    }
+                    (r, out.clone())
+                })
+                .collect();
+            assert_eq!(outcomes[1], (Ok(InflateOutcome::TooLarge), vec![]));
+            assert_eq!(outcomes[2], (Ok(InflateOutcome::Complete), plain(version, &[(b"x-tail", &big[big.len() - 2000..])])));
+            assert_eq!(outcomes[3], (Ok(InflateOutcome::Complete), plain(version, &[(b"x-mid", &big[20_000..22_000])])));
+        }
+    }
+
+    #[test]
+    fn a_frame_ending_inside_a_block_is_not_hibernated() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 9, 15, 9);
+        let block: HeaderBlock = [(":method", "GET"), (":path", "/split/over/frames")].into_iter().collect();
+        let (mut z, mut z2) = (Vec::new(), Vec::new());
+        enc.encode(&block, &mut z);
+        enc.encode(&block, &mut z2);
+        let mut plain_block = Vec::new();
+        wire::encode(Version::Spdy3, &block, &mut plain_block);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let cut = z.len() - 3; // inside the sync flush's empty stored block
+        assert_eq!(inf.inflate(&z[..cut], &mut a), Ok(InflateOutcome::Complete));
+        assert!(!inf.hibernate(), "zlib is mid-block");
+        assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+        assert_eq!(inf.inflate(&z[cut..], &mut b), Ok(InflateOutcome::Complete));
+        a.extend_from_slice(&b);
+        assert_eq!(a, plain_block);
+        assert!(inf.hibernate(), "block boundary reached");
+        assert_eq!(inf.inflate(&z2, &mut b), Ok(InflateOutcome::Complete));
+        assert_eq!(b, plain_block);
+    }
+
+    #[test]
+    fn c34_finished_stream_after_hibernation_is_corrupt_both_ways() {
+        let version = Version::Spdy3;
+        let mut c = compressor(9, 15, Some(version.dictionary()));
+        let p = plain(version, &[(b"a", b"1")]);
+        let frames = vec![compress(&mut c, &p, FlushCompress::Sync), compress(&mut c, &p, FlushCompress::Finish)];
+        agree(version, InflateLimits::default(), &frames, |_| true);
+        let mut inf = Inflater::new(version, InflateLimits::default());
+        assert_eq!(inf.inflate(&frames[0], &mut Vec::new()), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        assert_eq!(inf.inflate(&frames[1], &mut Vec::new()), Err(InflateError::Corrupt));
+        assert_eq!(inf.state_bytes(), 0);
+    }
+
+    #[test]
+    fn c34_garbage_after_hibernation_poisons() {
+        let mut enc = ZlibEncoder::new(Version::Spdy3, 6, 11, 1);
+        let mut inf = Inflater::new(Version::Spdy3, InflateLimits::default());
+        let mut z = Vec::new();
+        enc.encode(&[("a", "1")].into_iter().collect(), &mut z);
+        assert_eq!(inf.inflate(&z, &mut Vec::new()), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        assert_eq!(inf.inflate(&hex!("ff ff ff ff"), &mut Vec::new()), Err(InflateError::Corrupt));
+        assert!(inf.is_poisoned() && !inf.is_hibernating() && !inf.hibernate());
+    }
+
+    #[test]
+    fn c33a_stream_without_dictionary_hibernates_without_one() {
+        let version = Version::Spdy3;
+        let mut c = compressor(9, 15, None);
+        let frames: Vec<Vec<u8>> = (0..4).map(|i| compress(&mut c, &plain(version, &[(b"x-same", &noise(1, 300)), (b"n", &[b'0' + i])]), FlushCompress::Sync)).collect();
+        assert!(frames[3].len() < 60);
+        assert_eq!(agree(version, InflateLimits::default(), &frames, |_| true), 4);
+        let mut inf = Inflater::new(version, InflateLimits::default());
+        assert_eq!(inf.inflate(&frames[0], &mut Vec::new()), Ok(InflateOutcome::Complete));
+        assert!(inf.hibernate());
+        let State::Hibernating(history) = &inf.state else { panic!("not hibernating") };
+        assert_eq!(history.dictionary_tail, 0);
+    }
+
     mod prop {
         use super::*;
         use proptest::prelude::*;
@@ -596,6 +1091,58 @@ mod tests {
                     prop_assert_eq!(wire::decode(version, &out, &NvLimits::default(), &mut got), Ok(()));
                     prop_assert_eq!(&got, &block);
                 }
+            }
+        }
+
+        /// Pieces that repeat across blocks at distances from a few bytes to past 32 KiB,
+        /// so the encoder's back-references reach into older blocks and the dictionary.
+        fn piece() -> impl Strategy<Value = (u8, u16)> {
+            (0u8..12, 1u16..6000)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+            #[test]
+            fn hibernating_anywhere_decodes_like_never_hibernating(
+                blocks in proptest::collection::vec(proptest::collection::vec(piece(), 1..5), 1..24),
+                hibernate_mask in any::<u32>(),
+                v in 0usize..3,
+                level in prop_oneof![Just(1u32), Just(6), Just(9)],
+                bits in prop_oneof![Just(11u8), Just(15)],
+                max_block in prop_oneof![Just(4096usize), Just(64 * 1024)],
+            ) {
+                let version = [Version::Spdy2, Version::Spdy3, Version::Spdy31][v];
+                let mut enc = ZlibEncoder::new(version, level, bits, 9);
+                let sources: Vec<Vec<u8>> = (0..12).map(|i| noise(i + 1, 6000)).collect();
+                let dictionary_words = version.dictionary();
+                let frames: Vec<Vec<u8>> = blocks
+                    .iter()
+                    .enumerate()
+                    .map(|(n, pieces)| {
+                        let block: HeaderBlock = pieces
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &(src, len))| {
+                                let name = format!("x-{n}-{k}").into_bytes();
+                                // Source 0 is the dictionary, others are noise.
+                                let value = if src == 0 {
+                                    let len = usize::from(len).min(dictionary_words.len());
+                                    dictionary_words[dictionary_words.len() - len..].iter().map(|&b| if b == 0 { b'-' } else { b }).collect()
+                                } else {
+                                    sources[usize::from(src)][..usize::from(len)].to_vec()
+                                };
+                                (name, value)
+                            })
+                            .collect();
+                        let mut z = Vec::new();
+                        enc.encode(&block, &mut z);
+                        z
+                    })
+                    .collect();
+                let limits = InflateLimits { max_block, budget: 1 << 20 };
+                let every = agree(version, limits, &frames, |_| true);
+                prop_assert_eq!(every, frames.len());
+                agree(version, limits, &frames, |i| hibernate_mask & (1 << (i % 32)) != 0);
             }
         }
     }

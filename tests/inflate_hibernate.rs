@@ -1,0 +1,211 @@
+//! Hibernating the header inflater (`Inflater::hibernate`) on long real sessions: request
+//! and response header sequences from the shared corpus, compressed by C zlib (CPython's
+//! `zlib` through `tests/zlib/peer.py`) at level 9 with memLevel 9, windows 15 and 11, so
+//! matches reach far back, and by our own `ZlibEncoder`. Hibernating after every block, or
+//! after some, must decode exactly what the never-hibernated inflater decodes (CONFORMANCE
+//! C36: one context per session), and a hibernated inflater must hold only its history.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use spdygate::spdy::header::deflate::ZlibEncoder;
+use spdygate::spdy::header::inflate::{InflateLimits, InflateOutcome, Inflater, ZLIB_RS_INFLATE_BYTES};
+use spdygate::spdy::header::wire;
+use spdygate::spdy::header::{HeaderBlock, HeaderEncoder};
+use spdygate::spdy::Version;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs peer.py on `jobs` and returns its results. Fails (never skips) without python3.
+fn peer(jobs: Vec<Value>) -> Vec<Value> {
+    let request = json!({ "dict_dir": root().join("src/spdy/header/dict"), "jobs": jobs });
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = Command::new(&python)
+        .arg(root().join("tests/zlib/peer.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {python} ({e}); scripts/test.sh installs python3"));
+    let input = serde_json::to_vec(&request).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        stdout.read_to_end(&mut buf).map(|_| buf)
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("peer.py did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    writer.join().unwrap().expect("write to peer.py");
+    let out = reader.join().unwrap().expect("read from peer.py");
+    assert!(status.success(), "peer.py failed: {status}");
+    let answer: Value = serde_json::from_slice(&out).expect("peer.py answers JSON");
+    answer["results"].as_array().expect("results").clone()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &Value) -> Vec<u8> {
+    let s = s.as_str().expect("hex string");
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// A long session: every case of a request story and a response story of the corpus
+/// (well past 32 KiB of headers), then synthetic blocks that repeat its first cookies.
+fn session(version: Version) -> Vec<HeaderBlock> {
+    let mut out = Vec::new();
+    for story in ["story_05.json", "story_29.json"] {
+        let path = root().join("../shared/corpus/headers/raw-data").join(story);
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let story: Value = serde_json::from_str(&text).unwrap();
+        for case in story["cases"].as_array().unwrap() {
+            // Repeated names become one NUL-joined value (SPDY3.md §4 rule 3).
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            for h in case["headers"].as_array().unwrap() {
+                let (n, v) = h.as_object().unwrap().iter().next().unwrap();
+                let n = if version.colon_names() { n.clone() } else { n.trim_start_matches(':').to_string() };
+                let mut v = v.as_str().unwrap().to_string();
+                if v.is_empty() && !version.allows_empty_values() {
+                    v.push('-');
+                }
+                match pairs.iter_mut().find(|(k, _)| *k == n) {
+                    Some((_, old)) => {
+                        old.push('\0');
+                        old.push_str(&v);
+                    }
+                    None => pairs.push((n, v)),
+                }
+            }
+            out.push(pairs.into_iter().collect());
+        }
+    }
+    for i in 0..40 {
+        out.push(
+            [
+                ("method", "GET".to_string()),
+                ("url", format!("/static/{i}/app.js?v={}", i * 7919)),
+                ("host", "www.example.com".to_string()),
+                ("cookie", format!("sid={:032x}\0pref=compact", i % 7)),
+                ("accept-encoding", "gzip,deflate,sdch".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+        );
+    }
+    out
+}
+
+fn plain(version: Version, block: &HeaderBlock) -> Vec<u8> {
+    let mut v = Vec::new();
+    wire::encode(version, block, &mut v);
+    v
+}
+
+/// Decodes `frames` hibernating after frame `i` when `sleep(i)`; checks each block against
+/// `plains` and returns how often it hibernated and the largest hibernated size.
+fn decode(version: Version, frames: &[Vec<u8>], plains: &[Vec<u8>], sleep: impl Fn(usize) -> bool) -> (usize, usize) {
+    let mut inf = Inflater::new(version, InflateLimits::default());
+    let mut out = Vec::new();
+    let (mut count, mut largest) = (0, 0);
+    for (i, (z, p)) in frames.iter().zip(plains).enumerate() {
+        assert_eq!(inf.inflate(z, &mut out), Ok(InflateOutcome::Complete), "{version} block {i}");
+        assert!(out == *p, "{version} block {i} differs");
+        assert_eq!(inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+        if sleep(i) {
+            assert!(inf.hibernate(), "{version} block {i}");
+            assert!(inf.is_hibernating());
+            count += 1;
+            largest = largest.max(inf.state_bytes());
+        }
+    }
+    (count, largest)
+}
+
+#[test]
+fn c36_c_zlib_level_9_sessions_decode_the_same_hibernated_after_any_block() {
+    let cases = [(Version::Spdy3, 15), (Version::Spdy3, 11), (Version::Spdy2, 15), (Version::Spdy2, 11)];
+    let sessions: Vec<(Version, Vec<Vec<u8>>)> =
+        cases.iter().map(|&(v, _)| (v, session(v).iter().map(|b| plain(v, b)).collect())).collect();
+    let jobs = cases
+        .iter()
+        .zip(&sessions)
+        .map(|(&(v, wbits), (_, plains))| {
+            let dict = if v == Version::Spdy2 { "v2" } else { "v3" };
+            let blocks: Vec<String> = plains.iter().map(|p| hex(p)).collect();
+            json!({ "op": "deflate", "dict": dict, "level": 9, "wbits": wbits, "memlevel": 9, "blocks": blocks })
+        })
+        .collect();
+    let results = peer(jobs);
+    for ((&(version, wbits), (_, plains)), result) in cases.iter().zip(&sessions).zip(&results) {
+        assert_eq!(result["ok"], json!(true), "{result}");
+        let frames: Vec<Vec<u8>> = result["blocks"].as_array().unwrap().iter().map(unhex).collect();
+        let total: usize = plains.iter().map(Vec::len).sum();
+        assert!(total > 64 * 1024, "session of {total} bytes is too short to wrap the window");
+        decode(version, &frames, plains, |_| false);
+        let (n, largest) = decode(version, &frames, plains, |_| true);
+        assert_eq!(n, frames.len());
+        // zlib-rs keeps a 32 KiB window whatever the header's size: so does the history.
+        assert_eq!(largest, 32 * 1024, "{version} window {wbits}");
+        decode(version, &frames, plains, |i| i % 3 == 1);
+        decode(version, &frames, plains, |i| (i * 7919) % 11 < 2);
+    }
+}
+
+#[test]
+fn our_encoder_sessions_decode_the_same_hibernated_after_every_block() {
+    for version in [Version::Spdy2, Version::Spdy3, Version::Spdy31] {
+        for (level, bits, mem) in [(9, 15, 9), (9, 11, 1), (1, 15, 8), (0, 11, 1)] {
+            let mut enc = ZlibEncoder::new(version, level, bits, mem);
+            let blocks = session(version);
+            let plains: Vec<Vec<u8>> = blocks.iter().map(|b| plain(version, b)).collect();
+            let frames: Vec<Vec<u8>> = blocks
+                .iter()
+                .map(|b| {
+                    let mut z = Vec::new();
+                    enc.encode(b, &mut z);
+                    z
+                })
+                .collect();
+            let (n, _) = decode(version, &frames, &plains, |_| true);
+            assert_eq!(n, frames.len());
+            decode(version, &frames, &plains, |i| i % 5 == 0);
+        }
+    }
+}
+
+#[test]
+fn b2_hibernated_after_one_request_costs_that_requests_bytes() {
+    // A typical first request: the first case of the corpus's request story, or the
+    // synthetic block when the corpus is not beside the checkout.
+    let version = Version::Spdy31;
+    let block = session(version).into_iter().next().unwrap();
+    let p = plain(version, &block);
+    let mut enc = ZlibEncoder::new(version, 9, 11, 1);
+    let mut z = Vec::new();
+    enc.encode(&block, &mut z);
+    let mut inf = Inflater::new(version, InflateLimits::default());
+    let mut out = Vec::new();
+    assert_eq!(inf.inflate(&z, &mut out), Ok(InflateOutcome::Complete));
+    assert_eq!(out, p);
+    assert!(inf.hibernate());
+    eprintln!("hibernated after one {}-byte request block: {} bytes (awake: {})", p.len(), inf.state_bytes(), ZLIB_RS_INFLATE_BYTES);
+    assert_eq!(inf.state_bytes(), p.len(), "only the block's bytes are kept, not the dictionary");
+}
