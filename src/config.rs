@@ -338,7 +338,8 @@ impl RawConfig {
             session.max_data_chunk = v;
         }
         session.compressor = match s.header_compression.as_deref() {
-            None | Some("zlib") => {
+            None | Some("fast") => CompressorKind::Fast { sensitive: s.sensitive_headers.iter().map(|h| h.to_ascii_lowercase().into_bytes()).collect() },
+            Some("zlib") => {
                 let level = s.zlib_level.unwrap_or(6);
                 let window_bits = s.zlib_window_bits.unwrap_or(11);
                 if level > 9 {
@@ -349,7 +350,6 @@ impl RawConfig {
                 }
                 CompressorKind::Zlib { level, window_bits, mem_level: 1 }
             }
-            Some("fast") => CompressorKind::Fast { sensitive: s.sensitive_headers.iter().map(|h| h.to_ascii_lowercase().into_bytes()).collect() },
             Some(other) => return Err(invalid("spdy.header_compression", format!("`{other}`: expected \"zlib\" or \"fast\""))),
         };
 
