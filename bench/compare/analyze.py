@@ -96,6 +96,8 @@ def cmd_record(a):
     else:
         r = parse_wrk(text)
     # Only successful responses count, for every tool (h2load's and wrk's req/s count failures too).
+    if not r["succeeded"]:
+        r["p99_us"] = r["p50_us"] = None  # spdyload reports 0 for an empty histogram
     r["req_s_tool"] = r["req_s"]
     r["req_s"] = r["succeeded"] / r["elapsed_s"] if r["elapsed_s"] else 0.0
     gw_s = a.gw_ticks / a.clk_tck
@@ -208,7 +210,8 @@ def full_tables(runs, idle, meta):
                 sum(1 for r in cell.by_peer[peer] if r["rc"] != 0)
             p99 = cell.median(peer, "p99_us")
             row = [size_name(size), f"{pat} (-c {c} -m {m})", f"**{peer}**" if peer == "spdygate" else peer,
-                   fmt(cell.median(peer, "req_s")), fmt(cell.spread(peer, "req_s"), 2),
+                   "0 (stalled)" if cell.median(peer, "req_s") == 0 else fmt(cell.median(peer, "req_s")),
+                   fmt(cell.spread(peer, "req_s"), 2),
                    fmt(p99 / 1000 if p99 is not None else None),
                    fmt(cell.median(peer, "gw_cpu_us_per_req")), fmt(cell.spread(peer, "gw_cpu_us_per_req"), 2),
                    fmt(cell.median(peer, "backend_cpu_us_per_req")), str(errors)]
@@ -262,7 +265,7 @@ def compact_table(runs):
         row = []
         for _, cell in cells:
             rps, cpu = cell.median(peer, "req_s"), cell.median(peer, "gw_cpu_us_per_req")
-            row.append("—" if rps is None else f"{fmt(rps)} · {fmt(cpu)}")
+            row.append("—" if rps is None else "0 (stalled)" if rps == 0 else f"{fmt(rps)} · {fmt(cpu)}")
         lines.append(f"| {peer} | " + " | ".join(row) + " |")
     return lines
 
