@@ -18,6 +18,7 @@
 #   PATTERNS_LARGE ("tput:8:4 lat:8:1", for bodies >= 1 MiB)
 #   PEERS ("spdygate nginx h2o haproxy direct")  IDLE_CONNS (500)
 #   GW_CORE (0)  LOAD_CORE (1)  BIN_DIR (dir with spdygate, origin, spdyload; default: build them)
+#   BIN_NOTE (what those binaries were built from, quoted in the report)
 #   OUT_DIR (bench/results)  KEEP_TMP (0: delete the temp dir with the logs on exit)
 # Output: $OUT_DIR/compare-<stamp>.{md,svg,jsonl}; the table also goes into
 # bench/results/README.md and README.md (between the `compare:begin/end` markers).
@@ -45,6 +46,7 @@ IDLE_CONNS=${IDLE_CONNS:-500}
 GW_CORE=${GW_CORE:-0}
 LOAD_CORE=${LOAD_CORE:-1}
 BIN_DIR=${BIN_DIR:-}
+BIN_NOTE=${BIN_NOTE:-}  # where the binaries came from, for the report (default: this checkout's commit)
 OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
 KEEP_TMP=${KEEP_TMP:-0}
 
@@ -159,7 +161,7 @@ if have_bin origin; then
     BACKEND_PID=$!
     STARTED+=("$BACKEND_PID")
     for _ in $(seq 100); do
-        grep -q 'origin listening on' "$TMP/origin.log" && break
+        grep -q 'origin listening on' "$TMP/origin.log" 2>/dev/null && break
         kill -0 "$BACKEND_PID" 2>/dev/null || { cat "$TMP/origin.log" >&2; die "origin exited"; }
         sleep 0.1
     done
@@ -319,6 +321,7 @@ cat >"$TMP/meta.json" <<EOF
   "load_core": $LOAD_CORE,
   "backend": "$BACKEND_KIND (1 thread)",
   "git": "$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+  "binaries": "$(printf %s "$BIN_NOTE" | tr -d '"\\')",
   "versions": {
     "nginx": "$(ver nginx -v)",
     "h2o": "$(ver h2o --version)",

@@ -258,8 +258,12 @@ def compact_table(runs):
     if not cells:
         return ["(no runs)"]
     (_, pat, cc, mm) = cells[0][0]
-    lines = [f"req/s · gateway CPU µs per request, pattern {pat} (-c {cc} -m {mm}), medians:", "",
-             "| peer | " + " | ".join(size_name(k[0]) for k, _ in cells) + " |",
+
+    def label(k):
+        return size_name(k[0]) + ("" if (k[2], k[3]) == (cc, mm) else f" (-c {k[2]} -m {k[3]})")
+
+    lines = [f"req/s · gateway CPU µs per request, pattern {pat} (-c {cc} -m {mm} unless said), medians:", "",
+             "| peer | " + " | ".join(label(k) for k, _ in cells) + " |",
              "|---|" + "---|" * len(cells)]
     for peer in peers:
         row = []
@@ -273,13 +277,13 @@ def compact_table(runs):
 def header(meta):
     v = meta.get("versions", {})
     return [f"- Date: {meta['date']}{' (QUICK smoke matrix)' if meta.get('quick') else ''}; "
-            f"{meta['rounds']} rounds × {meta['duration_s']} s per cell, peers alternating within a round.",
+            f"{meta['rounds']} round(s) × {meta['duration_s']} s per cell, peers alternating within a round.",
             f"- Machine: {meta['machine']}; load average at start {meta['loadavg_start']}, "
             f"at end {meta['loadavg_end']} (shared machine: other jobs were running).",
             f"- Gateway pinned to core {meta['gateway_core']} (1 worker/thread/shard each); backend "
             f"({meta['backend']}) and load generator on core {meta['load_core']}. All on 127.0.0.1, TLS "
             "(self-signed P-256) for every gateway; direct = wrk → backend over plain HTTP/1.1 (no pipelining).",
-            f"- spdygate @ {meta['git']} driven by spdyload (SPDY/3.1); nginx, h2o, haproxy driven by "
+            f"- spdygate ({meta.get('binaries') or '@ ' + meta['git']}) driven by spdyload (SPDY/3.1); nginx, h2o, haproxy driven by "
             f"h2load (HTTP/2). Versions: {v.get('nginx')}; {v.get('h2o')}; {v.get('haproxy')}; "
             f"{v.get('h2load')}; {v.get('wrk')}."]
 
@@ -290,13 +294,13 @@ def svg_plot(runs, title):
     lat = [(k, c) for k, c in cells_of(runs) if k[1] == "lat"]
     rows = []
     if tput:
-        rows.append(("req/s", tput, "req_s", 1))
-        rows.append(("gateway CPU µs / request", tput, "gw_cpu_us_per_req", 1))
+        rows.append(("req/s (throughput)", tput, "req_s", 1))
+        rows.append(("gw CPU µs/req (thr.)", tput, "gw_cpu_us_per_req", 1))
     if lat:
-        rows.append(("p99 ms (latency pattern)", lat, "p99_us", 1e-3))
+        rows.append(("p99 ms (latency)", lat, "p99_us", 1e-3))
     cols = max((len(r[1]) for r in rows), default=1)
     cw, ch, top, left = 230, 170, 60, 20
-    width, height = left + cols * cw + 20, top + len(rows) * (ch + 40) + 40
+    width, height = left + cols * cw + 20, top + len(rows) * (ch + 40)
     s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
          f'font-family="sans-serif" font-size="11">',
          f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -312,7 +316,9 @@ def svg_plot(runs, title):
             x0 = left + ci * cw
             vals = [(p, cell.median(p, key)) for p in peers]
             vals = [(p, v * scale if v is not None else None) for p, v in vals]
-            vmax = max([v for _, v in vals if v is not None] or [1]) or 1
+            # The bare backend (direct) is a ceiling far above any gateway: it does not set the
+            # scale; its bar is clipped and says so.
+            vmax = max([v for p, v in vals if v is not None and p != "direct"] or [1]) or 1
             s.append(f'<text x="{x0}" y="{y0 + 12}" font-weight="bold">{label} — {size_name(size)}</text>')
             base = y0 + ch
             s.append(f'<line x1="{x0}" y1="{base}" x2="{x0 + cw - 20}" y2="{base}" stroke="#444"/>')
@@ -322,9 +328,12 @@ def svg_plot(runs, title):
                 if v is None:
                     s.append(f'<text x="{bx + bw / 2:.1f}" y="{base - 4}" text-anchor="middle">n/a</text>')
                     continue
-                h = (ch - 40) * v / vmax
+                h = (ch - 40) * min(v, vmax * 1.15) / vmax
                 s.append(f'<rect x="{bx:.1f}" y="{base - h:.1f}" width="{bw - 4:.1f}" height="{h:.1f}" '
                          f'fill="{COLORS.get(p, "#000")}"><title>{p}: {fmt(v)}</title></rect>')
+                if v > vmax * 1.15:  # clipped: a white break across the bar
+                    s.append(f'<line x1="{bx:.1f}" y1="{base - h + 14:.1f}" x2="{bx + bw - 4:.1f}" '
+                             f'y2="{base - h + 8:.1f}" stroke="white" stroke-width="3"/>')
                 s.append(f'<text x="{bx + (bw - 4) / 2:.1f}" y="{base - h - 3:.1f}" text-anchor="middle" '
                          f'font-size="9">{fmt(v)}</text>')
     s.append("</svg>")
