@@ -21,26 +21,32 @@ cores=$(nproc)
 gw_core=0
 other_cores=$(( cores > 1 ? 1 : 0 ))
 
-# Start a process that prints "... listening on ADDR" and capture ADDR.
+# Start a process in the background (its pid goes to `pids`), then read the address from
+# its "... listening on ADDR" line.
 start() {
   local log=$1; shift
   "$@" >"$log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do
+}
+addr_of() {
+  local log=$1
+  for _ in $(seq 1 200); do
     if grep -q "listening on" "$log" 2>/dev/null; then
       grep -m1 -o "listening on [0-9.:]*" "$log" | awk '{print $3}'
       return 0
     fi
     sleep 0.05
   done
-  echo "failed to start: $*" >&2; cat "$log" >&2; exit 1
+  echo "failed to start (log $log):" >&2; cat "$log" >&2; exit 1
 }
 
 tmp=$(mktemp -d)
-o1=$(start "$tmp/origin1.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1)
-o2=$(start "$tmp/origin2.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1)
-gw=$(start "$tmp/gw.log" taskset -c "$gw_core" $bin/spdygate --listen 127.0.0.1:0 --backend "$o1" --backend "$o2" --shards 1)
+start "$tmp/origin1.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
+start "$tmp/origin2.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
+o1=$(addr_of "$tmp/origin1.log"); o2=$(addr_of "$tmp/origin2.log")
+start "$tmp/gw.log" taskset -c "$gw_core" $bin/spdygate --listen 127.0.0.1:0 --backend "$o1" --backend "$o2" --shards 1
 gw_pid=${pids[2]}
+gw=$(addr_of "$tmp/gw.log")
 echo "== origin backends on $o1 and $o2; spdygate on $gw (pinned to core $gw_core)"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -48,10 +54,10 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 tick_hz=$(getconf CLK_TCK)
 
 # Warm up, then measure.
-taskset -c "$other_cores" $bin/spdyload -n 2000 -c 4 -m 4 "http://$gw/bytes/$SIZE" >/dev/null
+taskset -c "$other_cores" $bin/spdyload -n 2000 -c 4 -m 4 --no-progress "http://$gw/bytes/$SIZE" >/dev/null
 before=$(cpu_ticks "$gw_pid")
 echo "== spdyload -D $DURATION -c $CONNS -m $STREAMS http://$gw/bytes/$SIZE"
-taskset -c "$other_cores" $bin/spdyload -D "$DURATION" -c "$CONNS" -m "$STREAMS" --json "http://$gw/bytes/$SIZE" >"$tmp/load.json"
+taskset -c "$other_cores" $bin/spdyload -D "$DURATION" -c "$CONNS" -m "$STREAMS" --json --no-progress "http://$gw/bytes/$SIZE" >"$tmp/load.json"
 after=$(cpu_ticks "$gw_pid")
 rss=$(rss_kb "$gw_pid")
 
@@ -61,12 +67,13 @@ r = json.load(open(sys.argv[1]))
 before, after, hz, rss = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 done = r["requests"]["succeeded"]
 gw_cpu_us = (after - before) / hz * 1e6 / max(done, 1)
-lat = r["latency_us"]
+lat = r["latency_percentiles_us"]
+mx = r["latency_us"]["max"]
 print()
 print("spdygate demo summary")
 print(f"  requests        {done} succeeded, {r['requests']['failed']} failed, {r['requests']['errored']} errored")
-print(f"  throughput      {r['req_per_sec']:.0f} req/s, {r['mb_per_sec']:.1f} MB/s")
-print(f"  latency (us)    p50 {lat['p50']:.0f}  p90 {lat['p90']:.0f}  p99 {lat['p99']:.0f}  p99.9 {lat['p999']:.0f}  max {lat['max']:.0f}")
+print(f"  throughput      {r['req_per_s']:.0f} req/s, {r['mb_per_s']:.1f} MB/s")
+print(f"  latency (us)    p50 {lat['p50']}  p90 {lat['p90']}  p99 {lat['p99']}  p99.9 {lat['p99_9']}  max {mx:.0f}")
 print(f"  gateway CPU     {gw_cpu_us:.1f} us per request (1 shard, pinned)")
 print(f"  spdyload CPU    {r.get('cpu_us_per_request', float('nan')):.1f} us per request")
 print(f"  gateway memory  {rss/1024:.1f} MiB RSS")
