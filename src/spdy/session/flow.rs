@@ -180,11 +180,13 @@ impl RecvWindow {
     }
 
     /// What the peer may still send.
+    #[cfg(test)]
     pub(crate) fn remaining(&self) -> i64 {
         self.remaining
     }
 
     /// The window we maintain for the peer.
+    #[cfg(test)]
     pub(crate) fn target(&self) -> i64 {
         self.target
     }

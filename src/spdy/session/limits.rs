@@ -73,6 +73,7 @@ impl FloodCounter {
     }
 
     /// Events in the window as of the latest `record`.
+    #[cfg(test)]
     pub(crate) fn count(&self) -> u32 {
         self.total
     }
@@ -139,6 +140,7 @@ impl RecentShare {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn hits(&self) -> u16 {
         self.hits
     }

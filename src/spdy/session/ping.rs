@@ -95,16 +95,19 @@ impl Pings {
     }
 
     /// The latest round-trip sample, if any PING of ours was answered.
+    #[cfg(test)]
     pub(crate) fn rtt(&self) -> Option<Duration> {
         self.rtt
     }
 
     /// How many of our PINGs are unanswered (at most `MAX_OUTSTANDING`).
+    #[cfg(test)]
     pub(crate) fn outstanding(&self) -> usize {
         self.len
     }
 
     /// When the oldest unanswered PING went out (for a keepalive timeout).
+    #[cfg(test)]
     pub(crate) fn oldest_sent(&self) -> Option<Instant> {
         if self.len == 0 {
             return None;

@@ -124,10 +124,12 @@ impl DataScheduler {
         self.index.contains_key(&stream_id)
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.index.len()
     }
 
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
