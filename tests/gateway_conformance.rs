@@ -452,7 +452,7 @@ fn bad_path_or_method_gets_400_c52() {
     let mut c = Conn::open(&s, V31);
     c.send(&syn_stream(1).headers(&request_headers(V31, "bytes/10")).fin());
     expect_400(&mut c, 1);
-    c.send(&syn_stream(3).headers(&request_headers(V31, "/bytes/10 HTTP/1.1\r\nx: y")).fin());
+    c.send(&syn_stream(3).headers(&request_headers(V31, "/bytes/10 HTTP/1.1")).fin());
     expect_400(&mut c, 3);
     let bad_method: Pairs = request_headers(V31, "/bytes/10")
         .into_iter()
@@ -460,6 +460,20 @@ fn bad_path_or_method_gets_400_c52() {
         .collect();
     c.send(&syn_stream(5).headers(&bad_method).fin());
     expect_400(&mut c, 5);
+}
+
+// C42: "value containing CR, LF or another control byte except HTAB … → RST(id,
+// PROTOCOL_ERROR); nothing forwarded upstream" (a request-splitting attempt in :path)
+#[test]
+fn crlf_in_a_header_value_resets_the_stream_and_the_session_goes_on_c42() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&syn_stream(1).headers(&request_headers(V31, "/bytes/10 HTTP/1.1\r\nx: y")).fin());
+    let r = c.response(1);
+    assert_eq!(r.rst, Some(PROTOCOL_ERROR), "{:?}", r.describe());
+    assert!(r.headers.is_none(), "a reply was sent for a reset stream: {:?}", r.describe());
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 3);
 }
 
 // C53: "request carries connection, host, keep-alive, proxy-connection, transfer-encoding →
