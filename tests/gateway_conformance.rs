@@ -388,12 +388,14 @@ fn head_and_204_replies_carry_fin_and_no_data_c59() {
     let mut c = Conn::open(&s, V31);
     c.send(&syn_stream(1).headers(&head_request(V31, "/bytes/1000")).fin());
     c.get(3, "/status/204");
-    for id in [1, 3] {
+    c.get(5, "/status/304");
+    for id in [1, 3, 5] {
         let r = c.response(id);
         assert!(matches!(r.frames.first(), Some(Rx::SynReply { fin: true, .. })), "stream {id}: {:?}", r.describe());
         assert_eq!(r.data_frames(), 0, "stream {id}: {:?}", r.describe());
     }
     assert_eq!(Response::of(&c.rx, 3).status(), Some(204));
+    assert_eq!(Response::of(&c.rx, 5).status(), Some(304));
     c.read_for(Duration::from_millis(200));
     assert_eq!(Response::of(&c.rx, 1).data_frames(), 0, "DATA after a HEAD reply");
 }
@@ -638,4 +640,19 @@ fn spdy2_get_is_answered_with_status_and_version_e4() {
     assert!(r.header(":status").is_none(), "SPDY/3 names on a SPDY/2 reply");
     assert_eq!(r.body.len(), 100);
     assert!(r.fin);
+}
+
+// E4 + C49: "C49 requires method, url, version (and the gateway needs host or an absolute
+// url)" — a SPDY/2 request without `url` is answered 400 with SPDY/2 names, not reset
+#[test]
+fn spdy2_request_without_url_gets_400_e4_c49() {
+    let s = stack();
+    let mut c = Conn::open(&s, V2);
+    c.send(&syn_stream(1).headers(&without(request_headers(V2, "/bytes/10"), "url")).fin());
+    let r = c.response(1);
+    assert_eq!(r.rst, None, "reset instead of 400: {:?}", r.describe());
+    assert_eq!(r.status(), Some(400), "{:?}", r.describe());
+    assert!(r.header("status").is_some() && r.header(":status").is_none(), "{:?}", r.describe());
+    assert!(r.fin);
+    expect_session_still_serves(&mut c, 3);
 }
