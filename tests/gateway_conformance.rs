@@ -656,3 +656,27 @@ fn spdy2_request_without_url_gets_400_e4_c49() {
     assert!(r.fin);
     expect_session_still_serves(&mut c, 3);
 }
+
+// ===================================================================== index
+
+#[test]
+fn gateway_conformance_md_lists_every_test_of_this_file() {
+    let index = include_str!("GATEWAY_CONFORMANCE.md");
+    let src = include_str!("gateway_conformance.rs");
+    let lines: Vec<&str> = src.lines().collect();
+    let names: Vec<&str> = lines
+        .windows(2)
+        .filter(|w| w[0].trim() == "#[test]")
+        .filter_map(|w| w[1].strip_prefix("fn ").and_then(|r| r.split('(').next()))
+        .filter(|n| *n != "gateway_conformance_md_lists_every_test_of_this_file")
+        .collect();
+    assert!(names.len() >= 20);
+    for n in &names {
+        assert!(index.contains(&format!("`{n}`")), "{n} is missing from tests/GATEWAY_CONFORMANCE.md");
+    }
+    for piece in index.split('`').skip(1).step_by(2) {
+        if piece.contains('_') && !piece.contains('.') && !piece.contains('/') && piece.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            assert!(names.contains(&piece), "tests/GATEWAY_CONFORMANCE.md names {piece}, which is not a test");
+        }
+    }
+}
