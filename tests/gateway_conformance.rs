@@ -260,15 +260,17 @@ fn goaways(rx: &[Rx]) -> Vec<(u32, Option<u32>)> {
         .collect()
 }
 
-/// Expects GOAWAY(PROTOCOL_ERROR) and then the TCP close.
+/// Expects GOAWAY(PROTOCOL_ERROR) and then the TCP close; C112: "exactly one GOAWAY with
+/// the status, then close; no frames after it".
 fn expect_goaway_protocol_error_and_close(c: &mut Conn) {
     c.until_closed();
     let g = goaways(&c.rx);
     assert!(
-        g.iter().any(|&(_, s)| s == Some(GOAWAY_PROTOCOL_ERROR)),
-        "expected GOAWAY(1) before the close, got {:?}",
+        g.len() == 1 && g[0].1 == Some(GOAWAY_PROTOCOL_ERROR),
+        "expected exactly one GOAWAY(1) before the close, got {:?}",
         summary(&c.rx)
     );
+    assert!(matches!(c.rx.last(), Some(Rx::GoAway { .. })), "frames after the GOAWAY: {:?}", summary(&c.rx));
 }
 
 /// A request that must be answered with 400 on a SYN_REPLY, not RST (C49).
@@ -563,6 +565,84 @@ fn data_on_stream_0_is_goaway_protocol_error_c62() {
     expect_goaway_protocol_error_and_close(&mut c);
 }
 
+// C22: "SYN_STREAM with an even stream ID from the client → GOAWAY(1)+close"
+#[test]
+fn syn_stream_with_an_even_id_is_goaway_protocol_error_c22() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.get(2, "/bytes/10");
+    expect_goaway_protocol_error_and_close(&mut c);
+}
+
+// C24: "second SYN_STREAM with the same ID as the last one received → inflate;
+// RST(id, PROTOCOL_ERROR)" (the session goes on: the inflater stayed in sync)
+#[test]
+fn repeated_stream_id_is_reset_and_the_session_goes_on_c24() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.get(1, "/slow/1000/100");
+    c.get(1, "/bytes/10");
+    assert!(
+        c.read_until(|rx| rx.iter().any(|f| *f == Rx::Rst { id: 1, status: PROTOCOL_ERROR })),
+        "{:?}",
+        summary(&c.rx)
+    );
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 3);
+}
+
+// C80 (3.1): "WINDOW_UPDATE(0) with delta 0 → GOAWAY(1)+close"
+#[test]
+fn session_window_update_of_zero_is_goaway_protocol_error_c80() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&window_update(0, 0));
+    expect_goaway_protocol_error_and_close(&mut c);
+}
+
+// C89: "client SETTINGS INITIAL_WINDOW_SIZE > 2^31−1 → GOAWAY(1)+close"
+#[test]
+fn initial_window_above_2_31_is_goaway_protocol_error_c89() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&settings().initial_window(0x8000_0000));
+    expect_goaway_protocol_error_and_close(&mut c);
+}
+
+// C100: "PING with an even ID the server did not send (incl. 0) → ignored, no reply"
+#[test]
+fn ping_with_an_even_id_is_not_answered_c100() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&ping(2));
+    c.send(&ping(0));
+    c.send(&ping(9));
+    assert!(c.read_until(|rx| rx.contains(&Rx::Ping { id: 9 })), "{:?}", summary(&c.rx));
+    c.read_for(Duration::from_millis(300));
+    let pings: Vec<&Rx> = c.rx.iter().filter(|f| matches!(f, Rx::Ping { .. })).collect();
+    assert_eq!(pings, [&Rx::Ping { id: 9 }], "{:?}", summary(&c.rx));
+    assert!(goaways(&c.rx).is_empty());
+}
+
+// C123: "DATA frame length ≤ min(stream send window, session send window in 3.1)": with the
+// default 64 KiB windows the gateway stops at 65 536 bytes and resumes on WINDOW_UPDATE
+#[test]
+fn data_stays_within_the_client_windows_and_resumes_on_window_update_c123() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.get(1, "/bytes/200000?nosha");
+    c.read_until(|rx| Response::of(rx, 1).body.len() >= 65_536);
+    c.read_for(Duration::from_millis(500));
+    let stalled = Response::of(&c.rx, 1);
+    assert_eq!(stalled.body.len(), 65_536, "sent beyond (or short of) the 64 KiB window: {:?}", stalled.describe());
+    assert!(!stalled.fin);
+    c.send(&window_update(1, 200_000));
+    c.send(&window_update(0, 200_000));
+    let r = c.response(1);
+    assert_eq!(r.body.len(), 200_000, "{:?}", r.describe());
+    assert!(r.fin);
+}
+
 // ===================================================================== cancel and shutdown
 
 // C104: "RST_STREAM(CANCEL) on an active request stream → stream closed; server sends nothing
@@ -604,7 +684,7 @@ fn wait_exit(p: &mut Proc) -> Option<std::process::ExitStatus> {
 // C111: "server shuts down gracefully → GOAWAY(0) with Last-good = highest accepted client
 // stream; streams ≤ Last-good completed; then close"; C6: "GOAWAY(0) precedes the TCP close"
 #[test]
-fn sigterm_sends_goaway_ok_finishes_the_stream_and_closes_c6_c111() {
+fn sigterm_sends_goaway_ok_finishes_the_stream_and_closes_c6_c28_c111() {
     let mut s = stack();
     let mut c = Conn::open(&s, V31);
     c.get(1, "/bytes/10");
@@ -614,9 +694,13 @@ fn sigterm_sends_goaway_ok_finishes_the_stream_and_closes_c6_c111() {
     let pid = s.gateway.child.id() as libc::pid_t;
     // SAFETY: `pid` is our own live child process; kill(2) has no memory effects here.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    assert!(c.read_until(|rx| !goaways(rx).is_empty()), "no GOAWAY after SIGTERM: {:?}", summary(&c.rx));
+    // C28: "SYN_STREAM after the server has sent GOAWAY → no reply at all; existing streams continue"
+    c.get(5, "/bytes/10");
     c.until_closed();
     let g = goaways(&c.rx);
     assert_eq!(g, [(3, Some(GOAWAY_OK))], "{:?}", summary(&c.rx));
+    assert!(Response::of(&c.rx, 5).frames.is_empty(), "stream 5 after GOAWAY was answered: {:?}", summary(&c.rx));
     let r = Response::of(&c.rx, 3);
     assert!(r.fin && r.rst.is_none(), "in-flight stream not completed: {:?}", r.describe());
     assert_eq!(r.body.len(), 20_000);
