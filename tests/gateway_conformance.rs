@@ -511,17 +511,64 @@ fn hop_by_hop_request_headers_do_not_break_the_request_c53() {
 fn short_request_body_against_content_length_gets_400_c54() {
     let s = stack();
     let mut c = Conn::open(&s, V31);
-    let h: Pairs = request_headers(V31, "/echo")
-        .into_iter()
-        .map(|(n, v)| if n == b":method" { (n, b"POST".to_vec()) } else { (n, v) })
-        .chain([(b"content-length".to_vec(), b"10".to_vec())])
-        .collect();
-    c.send(&syn_stream(1).headers(&h));
+    c.send(&syn_stream(1).headers(&post_echo(&[("content-length", "10")])));
     c.send(&data(1, b"12345".to_vec()).fin());
     let r = c.response(1);
     assert_eq!(r.rst, None, "reset instead of 400: {:?}", r.describe());
     assert_eq!(r.status(), Some(400), "{:?}", r.describe());
     assert!(r.fin);
+}
+
+fn post_echo(extra: &[(&str, &str)]) -> Pairs {
+    request_headers(V31, "/echo")
+        .into_iter()
+        .map(|(n, v)| if n == b":method" { (n, b"POST".to_vec()) } else { (n, v) })
+        .chain(extra.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())))
+        .collect()
+}
+
+// C51: "a :-header with NUL-joined multiple values → 400"
+#[test]
+fn nul_joined_values_in_a_colon_header_get_400_c51() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&syn_stream(1).headers(&request_headers(V31, "/bytes/10\0/bytes/20")).fin());
+    expect_400(&mut c, 1);
+}
+
+// C55: "request with body split over several DATA frames, last with FIN → complete body
+// forwarded" (origin /echo sends it back)
+#[test]
+fn request_body_split_over_data_frames_is_forwarded_whole_c55() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    let body = noise(30_000, 7);
+    c.send(&syn_stream(1).headers(&post_echo(&[("content-length", "30000")])));
+    for (i, part) in body.chunks(7_000).enumerate() {
+        let d = data(1, part.to_vec());
+        c.send(&if i == 4 { d.fin() } else { d });
+    }
+    let r = c.response(1);
+    assert_eq!(r.status(), Some(200), "{:?}", r.describe());
+    assert!(r.fin);
+    assert!(r.body == body, "echoed body differs ({} bytes back)", r.body.len());
+}
+
+// C56: "HEADERS frame on an open request stream → treated as trailers: forwarded only with a
+// chunked upstream body, else dropped; no error"
+#[test]
+fn headers_mid_request_are_trailers_not_an_error_c56() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&syn_stream(1).headers(&post_echo(&[])));
+    c.send(&data(1, b"abc".to_vec()));
+    c.send(&headers(1).header("x-trailer", "yes"));
+    c.send(&data(1, b"def".to_vec()).fin());
+    let r = c.response(1);
+    assert_eq!(r.rst, None, "{:?}", r.describe());
+    assert_eq!(r.status(), Some(200), "{:?}", r.describe());
+    assert_eq!(r.body, b"abcdef");
+    assert!(goaways(&c.rx).is_empty());
 }
 
 // ===================================================================== session errors
