@@ -324,7 +324,7 @@ fn ping_with_an_odd_id_is_echoed_c99() {
     c.send(&ping(0x7fff_ffff));
     assert!(
         c.read_until(|rx| {
-            rx.iter().any(|f| *f == Rx::Ping { id: 7 }) && rx.iter().any(|f| *f == Rx::Ping { id: 0x7fff_ffff })
+            rx.contains(&Rx::Ping { id: 7 }) && rx.contains(&Rx::Ping { id: 0x7fff_ffff })
         }),
         "{:?}",
         summary(&c.rx)
@@ -630,7 +630,7 @@ fn repeated_stream_id_is_reset_and_the_session_goes_on_c24() {
     c.get(1, "/slow/1000/100");
     c.get(1, "/bytes/10");
     assert!(
-        c.read_until(|rx| rx.iter().any(|f| *f == Rx::Rst { id: 1, status: PROTOCOL_ERROR })),
+        c.read_until(|rx| rx.contains(&Rx::Rst { id: 1, status: PROTOCOL_ERROR })),
         "{:?}",
         summary(&c.rx)
     );
