@@ -690,6 +690,101 @@ fn data_stays_within_the_client_windows_and_resumes_on_window_update_c123() {
     assert!(r.fin);
 }
 
+// C12a: "SYN_STREAM with length exactly 10 (empty compressed block) → RST(id, PROTOCOL_ERROR)
+// as in C44 (zlib state untouched); session continues (sync check)"
+#[test]
+fn syn_stream_with_an_empty_block_is_reset_and_the_session_goes_on_c12a() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&syn_stream(1).compressed(Vec::new()).fin());
+    assert!(c.read_until(|rx| rx.contains(&Rx::Rst { id: 1, status: PROTOCOL_ERROR })), "{:?}", summary(&c.rx));
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 3);
+}
+
+// C13: "unknown control frame type (e.g. 11, 0xf000, 0) → payload skipped, frame ignored,
+// session continues (next PING answered)"
+#[test]
+fn unknown_control_frame_types_are_skipped_c13() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&ping(1));
+    for ty in [11u16, 0xf000, 0] {
+        c.send(&control_frame(3, ty, 0, &[0xab; 13]));
+    }
+    c.send(&ping(3));
+    assert!(c.read_until(|rx| rx.contains(&Rx::Ping { id: 3 })), "{:?}", summary(&c.rx));
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 1);
+}
+
+// C16: "SYN_STREAM with version field 2 on a spdy/3.x session → inflate; RST(id,
+// UNSUPPORTED_VERSION)"
+#[test]
+fn syn_stream_with_version_2_on_a_spdy3_session_is_refused_as_unsupported_c16() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    // first bytes 80 03 make the session SPDY/3.1 (80 02 first would make it SPDY/2)
+    c.send(&ping(1));
+    assert!(c.read_until(|rx| rx.contains(&Rx::Ping { id: 1 })), "{:?}", summary(&c.rx));
+    c.send(&syn_stream(1).headers(&request_headers(V31, "/bytes/10")).version(2).fin());
+    assert!(c.read_until(|rx| rx.contains(&Rx::Rst { id: 1, status: UNSUPPORTED_VERSION })), "{:?}", summary(&c.rx));
+    assert!(Response::of(&c.rx, 1).headers.is_none());
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 3);
+}
+
+// C40: "the same name twice in one block → RST(id, PROTOCOL_ERROR)"
+#[test]
+fn the_same_header_name_twice_resets_the_stream_c40() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    let mut h = request_headers(V31, "/bytes/10");
+    h.push((b"user-agent".to_vec(), b"twice".to_vec()));
+    c.send(&syn_stream(1).headers(&h).fin());
+    assert!(c.read_until(|rx| rx.contains(&Rx::Rst { id: 1, status: PROTOCOL_ERROR })), "{:?}", summary(&c.rx));
+    assert!(Response::of(&c.rx, 1).headers.is_none());
+    expect_session_still_serves(&mut c, 3);
+}
+
+// C97: "SETTINGS arriving at any time, several times → later values override earlier ones; no
+// reply frame": INITIAL_WINDOW_SIZE 1000 then 3000 → a new stream gets exactly 3000 bytes
+#[test]
+fn later_settings_override_earlier_ones_c97() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&settings().initial_window(1000));
+    c.send(&settings().initial_window(3000));
+    c.get(1, "/bytes/10000?nosha");
+    c.read_until(|rx| Response::of(rx, 1).body.len() >= 3000);
+    c.read_for(Duration::from_millis(500));
+    let stalled = Response::of(&c.rx, 1);
+    assert_eq!(stalled.body.len(), 3000, "{:?}", stalled.describe());
+    let settings_frames = c.rx.iter().filter(|f| matches!(f, Rx::Settings { .. })).count();
+    assert_eq!(settings_frames, 1, "SETTINGS answered: {:?}", summary(&c.rx));
+    c.send(&window_update(1, 7000));
+    let r = c.response(1);
+    assert_eq!(r.body.len(), 10_000, "{:?}", r.describe());
+    assert!(r.fin);
+}
+
+// C99: "PING with an odd ID → identical PING sent back, ahead of queued DATA": the echo comes
+// while a 1 GB body is still streaming, not after it
+#[test]
+fn ping_is_echoed_ahead_of_a_streaming_body_c99() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&settings().initial_window(1 << 30));
+    c.send(&window_update(0, (1 << 30) - 65_536));
+    c.get(1, "/bytes/1000000000?nosha");
+    assert!(c.read_until(|rx| rx.iter().any(|f| matches!(f, Rx::Data { id: 1, .. }))), "{:?}", summary(&c.rx));
+    c.send(&ping(11));
+    assert!(c.read_until(|rx| rx.contains(&Rx::Ping { id: 11 }) || stream_ended(rx, 1)), "{:?}", summary(&c.rx));
+    assert!(c.rx.contains(&Rx::Ping { id: 11 }), "no echo before the body ended");
+    assert!(!stream_ended(&c.rx, 1), "the echo waited for the whole body");
+    c.send(&rst_stream(1, CANCEL));
+}
+
 // ===================================================================== cancel and shutdown
 
 // C104: "RST_STREAM(CANCEL) on an active request stream → stream closed; server sends nothing
