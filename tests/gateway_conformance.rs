@@ -785,6 +785,40 @@ fn ping_is_echoed_ahead_of_a_streaming_body_c99() {
     c.send(&rst_stream(1, CANCEL));
 }
 
+// C105: "RST_STREAM for an unknown or closed stream → ignored; no RST_STREAM in reply"
+#[test]
+fn rst_stream_for_an_unknown_stream_is_ignored_c105() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&rst_stream(99, CANCEL));
+    expect_session_still_serves(&mut c, 1);
+    c.send(&rst_stream(1, CANCEL)); // closed by now
+    c.read_for(Duration::from_millis(300));
+    assert!(!c.rx.iter().any(|f| matches!(f, Rx::Rst { .. })), "{:?}", summary(&c.rx));
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 3);
+}
+
+// C107: "RST_STREAM with stream ID 0 → GOAWAY(1)+close"
+#[test]
+fn rst_stream_for_stream_0_is_goaway_protocol_error_c107() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&rst_stream(0, CANCEL));
+    expect_goaway_protocol_error_and_close(&mut c);
+}
+
+// C117: "SYN_REPLY from the client (any stream) → inflate; RST(id, PROTOCOL_ERROR)"
+#[test]
+fn syn_reply_from_the_client_is_reset_c117() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&syn_reply(2).header(":status", "200").header(":version", "HTTP/1.1"));
+    assert!(c.read_until(|rx| rx.contains(&Rx::Rst { id: 2, status: PROTOCOL_ERROR })), "{:?}", summary(&c.rx));
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 1);
+}
+
 // ===================================================================== cancel and shutdown
 
 // C104: "RST_STREAM(CANCEL) on an active request stream → stream closed; server sends nothing
@@ -851,6 +885,36 @@ fn sigterm_sends_goaway_ok_finishes_the_stream_and_closes_c6_c28_c111() {
     let _ = c.sock.shutdown(Shutdown::Both);
 }
 
+// C110: "client sends GOAWAY → … open request streams are completed; then the server closes"
+#[test]
+fn client_goaway_lets_the_open_stream_finish_then_the_gateway_closes_c110() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.get(1, "/slow/5000/100");
+    assert!(c.read_until(|rx| rx.iter().any(|f| matches!(f, Rx::SynReply { id: 1, .. }))), "{:?}", summary(&c.rx));
+    c.send(&goaway(0, GOAWAY_OK));
+    c.until_closed();
+    let r = Response::of(&c.rx, 1);
+    assert!(r.fin && r.rst.is_none(), "open stream not completed: {:?}", r.describe());
+    assert_eq!(r.body.len(), 5000);
+}
+
+// C113: "no stream was ever accepted when the server sends GOAWAY → Last-good-stream-ID = 0"
+#[test]
+fn sigterm_on_a_session_without_streams_sends_goaway_last_good_0_c113() {
+    let mut s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&ping(1));
+    assert!(c.read_until(|rx| rx.contains(&Rx::Ping { id: 1 })), "{:?}", summary(&c.rx));
+    let pid = s.gateway.child.id() as libc::pid_t;
+    // SAFETY: `pid` is our own live child process; kill(2) has no memory effects here.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    c.until_closed();
+    assert_eq!(goaways(&c.rx), [(0, Some(GOAWAY_OK))], "{:?}", summary(&c.rx));
+    let st = wait_exit(&mut s.gateway).expect("gateway still running after SIGTERM");
+    assert!(st.success(), "gateway exit status {st:?}");
+}
+
 // ===================================================================== SPDY/2
 
 // E4: "Request names method, url, version, scheme + ordinary host; response status, version"
@@ -881,6 +945,32 @@ fn spdy2_request_without_url_gets_400_e4_c49() {
     assert!(r.header("status").is_some() && r.header(":status").is_none(), "{:?}", r.describe());
     assert!(r.fin);
     expect_session_still_serves(&mut c, 3);
+}
+
+// E1: "Control frames carry version 2; GOAWAY is 4 bytes (no status)" — a SPDY/2 session
+// error (even stream id, C22) ends with a 4-byte GOAWAY and the close
+#[test]
+fn spdy2_session_error_sends_a_4_byte_goaway_and_closes_e1_c22() {
+    let s = stack();
+    let mut c = Conn::open(&s, V2);
+    c.get(2, "/bytes/10");
+    c.until_closed();
+    // the parser rejects a GOAWAY of any other length or version on a SPDY/2 connection
+    assert_eq!(goaways(&c.rx), [(0, None)], "{:?}", summary(&c.rx));
+    assert!(matches!(c.rx.last(), Some(Rx::GoAway { .. })));
+}
+
+// E5: "No flow control: … WINDOW_UPDATE is ignored" — a SPDY/2 client that never sends
+// WINDOW_UPDATE still receives a body larger than 64 KiB
+#[test]
+fn spdy2_body_larger_than_64k_needs_no_window_update_e5() {
+    let s = stack();
+    let mut c = Conn::open(&s, V2);
+    c.get(1, "/bytes/300000?nosha");
+    let r = c.response(1);
+    assert_eq!(r.status(), Some(200), "{:?}", r.describe());
+    assert_eq!(r.body.len(), 300_000);
+    assert!(r.fin);
 }
 
 // ===================================================================== index
