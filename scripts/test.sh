@@ -25,6 +25,7 @@ fi
 step "layer check"
 bash scripts/check-layers.sh
 
+mkdir -p "$root/target"
 step "cargo test"
 cargo test --all-targets 2>&1 | tee "$root/target/test.log" | grep -E '^(test result|running|error|failures|---- |thread )' || true
 # the pipeline hides cargo's status: read it back from the log
