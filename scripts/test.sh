@@ -27,15 +27,19 @@ bash scripts/check-layers.sh
 
 mkdir -p "$root/target"
 step "cargo test"
-cargo test --all-targets 2>&1 | tee "$root/target/test.log" | grep -E '^(test result|running|error|failures|---- |thread )' || true
-# the pipeline hides cargo's status: read it back from the log
-if grep -qE '^error(\[|:)|test result: FAILED|^failures:' "$root/target/test.log"; then
-  echo "cargo test failed; log in target/test.log"
+set +e
+cargo test --all-targets >"$root/target/test.log" 2>&1
+status=$?
+set -e
+grep -E '^(test result|running|failures|---- )' "$root/target/test.log" || true
+if [ "$status" -ne 0 ]; then
+  echo "cargo test failed (exit $status); log in target/test.log"
   tail -n 80 "$root/target/test.log"
   exit 1
 fi
 passed=$(grep -E '^test result: ok' "$root/target/test.log" | awk '{s+=$4} END {print s+0}')
 failed=$(grep -E '^test result:' "$root/target/test.log" | awk '{s+=$6} END {print s+0}')
+[ "$passed" -gt 0 ] || { echo "cargo test ran no test"; exit 1; }
 
 if [ -f tests/fuzz/Cargo.toml ]; then
   step "fuzz smoke (bounded)"
