@@ -76,7 +76,8 @@ struct Client {
     raw: RawFd,
     listener: usize,
     addr: Vec<u8>,
-    tls: Option<TlsSession>,
+    /// Boxed: a rustls connection is over a kilobyte inline, and plaintext clients have none.
+    tls: Option<Box<TlsSession>>,
     front: Front,
     /// Plaintext bytes seen before the protocol was known.
     sniffed: Vec<u8>,
@@ -220,7 +221,7 @@ impl Shard {
         let addr = peer_ip(&fd);
         let tls = match &self.ctx.tls.get(listener) {
             Some(Some(cfg)) => match TlsSession::new(Arc::clone(cfg)) {
-                Ok(t) => Some(t),
+                Ok(t) => Some(Box::new(t)),
                 Err(_) => return,
             },
             _ => None,
@@ -863,6 +864,13 @@ fn peer_ip(fd: &OwnedFd) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_accepted_connection_is_small_before_its_first_frame() {
+        // Issue target: ≤ 1 KB per idle connection before its first frame.
+        eprintln!("Client: {} bytes", std::mem::size_of::<Client>());
+        assert!(std::mem::size_of::<Client>() <= 384, "Client is {} bytes", std::mem::size_of::<Client>());
+    }
 
     #[test]
     fn sniff_tells_spdy_from_http1() {
