@@ -33,11 +33,6 @@ pub(crate) const TAG_RECV: u8 = 2;
 pub(crate) const TAG_SEND: u8 = 3;
 pub(crate) const TAG_CLOSE: u8 = 4;
 
-/// zlib settings for our request headers (level, window bits, memLevel). The gateway's
-/// default (6, 11, 1) saves memory per session; a load generator has few sessions and
-/// sends the same block over and over, so a full window keeps it a back-reference and
-/// avoids sliding the 2 KiB window every few requests.
-const LOADGEN_ZLIB: (u32, u8, u8) = (1, 15, 8);
 
 /// Refused requests one connection may send again before it has completed any.
 const MAX_REFUSED_WITHOUT_PROGRESS: u32 = 1000;
@@ -278,7 +273,10 @@ impl Client {
             max_concurrent_streams: 100,
             initial_window_size: 16 * 1024 * 1024,
             session_window_size: 64 * 1024 * 1024,
-            compressor: CompressorKind::Zlib { level: LOADGEN_ZLIB.0, window_bits: LOADGEN_ZLIB.1, mem_level: LOADGEN_ZLIB.2 },
+            // Our encoder: the same request block every time becomes one back-reference;
+            // measured ~5% less CPU per request than zlib level 1 (and the gateway's
+            // inflate does slightly less work too).
+            compressor: CompressorKind::Fast { sensitive: Vec::new() },
             ..SessionConfig::default()
         };
         self.session = Some(Session::new(Role::Client, ctx.plan.version, config, ctx.now));
