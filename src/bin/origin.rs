@@ -25,6 +25,10 @@ use spdygate::runtime::{
     TimerId, Token,
 };
 
+/// mimalloc, as in the gateway: per-thread free lists suit one pinned ring per thread.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Built-in HTTP/1.1 backend for tests, the demo and benchmarks.
 #[derive(Parser, Debug)]
 #[command(name = "origin", version)]
