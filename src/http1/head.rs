@@ -60,15 +60,14 @@ struct Fields {
 impl Fields {
     fn collect(raw: &[u8], parsed: &[httparse::Header<'_>]) -> Self {
         let base = raw.as_ptr() as usize;
-        let headers = parsed
-            .iter()
-            .map(|h| (span(base, h.name.as_bytes()), span(base, h.value)))
-            .collect();
+        let headers = parsed.iter().map(|h| (span(base, h.name.as_bytes()), span(base, h.value))).collect();
         Fields { raw: raw.to_vec(), headers }
     }
 
     fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.headers.iter().map(move |(n, v)| (&self.raw[n.start as usize..n.end as usize], &self.raw[v.start as usize..v.end as usize]))
+        self.headers.iter().map(move |(n, v)| {
+            (&self.raw[n.start as usize..n.end as usize], &self.raw[v.start as usize..v.end as usize])
+        })
     }
 
     fn slice(&self, r: &Range<u32>) -> &[u8] {
@@ -137,6 +136,17 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
     s.iter().try_fold(0u64, |acc, &b| if b.is_ascii_digit() { Some(acc * 10 + u64::from(b - b'0')) } else { None })
 }
 
+/// The head's length once httparse found all of it, with the size bound applied to
+/// complete and incomplete heads alike. `Ok(None)`: incomplete, read more.
+fn head_len(status: httparse::Status<usize>, buffered: usize) -> Result<Option<usize>, HeadError> {
+    match status {
+        httparse::Status::Partial if buffered > MAX_HEAD_BYTES => Err(HeadError::TooLarge),
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(len) if len > MAX_HEAD_BYTES => Err(HeadError::TooLarge),
+        httparse::Status::Complete(len) => Ok(Some(len)),
+    }
+}
+
 fn map_err(e: httparse::Error) -> HeadError {
     match e {
         httparse::Error::TooManyHeaders => HeadError::TooManyHeaders,
@@ -165,27 +175,16 @@ impl RequestHead {
     pub fn parse(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadError> {
         let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut req = httparse::Request::new(&mut storage);
-        match req.parse(buf).map_err(map_err)? {
-            httparse::Status::Partial => {
-                if buf.len() > MAX_HEAD_BYTES {
-                    Err(HeadError::TooLarge)
-                } else {
-                    Ok(None)
-                }
-            }
-            httparse::Status::Complete(len) => {
-                if len > MAX_HEAD_BYTES {
-                    return Err(HeadError::TooLarge);
-                }
-                let raw = &buf[..len];
-                let base = raw.as_ptr() as usize;
-                let method = span(base, req.method.unwrap_or_default().as_bytes());
-                let target = span(base, req.path.unwrap_or_default().as_bytes());
-                let version_minor = req.version.unwrap_or(1);
-                let fields = Fields::collect(raw, req.headers);
-                Ok(Some((RequestHead { fields, method, target, version_minor }, len)))
-            }
-        }
+        let Some(len) = head_len(req.parse(buf).map_err(map_err)?, buf.len())? else {
+            return Ok(None);
+        };
+        let raw = &buf[..len];
+        let base = raw.as_ptr() as usize;
+        let method = span(base, req.method.unwrap_or_default().as_bytes());
+        let target = span(base, req.path.unwrap_or_default().as_bytes());
+        let version_minor = req.version.unwrap_or(1);
+        let fields = Fields::collect(raw, req.headers);
+        Ok(Some((RequestHead { fields, method, target, version_minor }, len)))
     }
 
     pub fn method(&self) -> &[u8] {
@@ -250,30 +249,19 @@ impl ResponseHead {
     pub fn parse(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, HeadError> {
         let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut res = httparse::Response::new(&mut storage);
-        match res.parse(buf).map_err(map_err)? {
-            httparse::Status::Partial => {
-                if buf.len() > MAX_HEAD_BYTES {
-                    Err(HeadError::TooLarge)
-                } else {
-                    Ok(None)
-                }
-            }
-            httparse::Status::Complete(len) => {
-                if len > MAX_HEAD_BYTES {
-                    return Err(HeadError::TooLarge);
-                }
-                let raw = &buf[..len];
-                let base = raw.as_ptr() as usize;
-                let reason = match res.reason {
-                    Some(r) if !r.is_empty() => span(base, r.as_bytes()),
-                    _ => 0..0,
-                };
-                let status = res.code.ok_or(HeadError::Malformed("missing status"))?;
-                let version_minor = res.version.unwrap_or(1);
-                let fields = Fields::collect(raw, res.headers);
-                Ok(Some((ResponseHead { fields, reason, status, version_minor }, len)))
-            }
-        }
+        let Some(len) = head_len(res.parse(buf).map_err(map_err)?, buf.len())? else {
+            return Ok(None);
+        };
+        let raw = &buf[..len];
+        let base = raw.as_ptr() as usize;
+        let reason = match res.reason {
+            Some(r) if !r.is_empty() => span(base, r.as_bytes()),
+            _ => 0..0,
+        };
+        let status = res.code.ok_or(HeadError::Malformed("missing status"))?;
+        let version_minor = res.version.unwrap_or(1);
+        let fields = Fields::collect(raw, res.headers);
+        Ok(Some((ResponseHead { fields, reason, status, version_minor }, len)))
     }
 
     pub fn reason(&self) -> &[u8] {
@@ -366,7 +354,8 @@ mod tests {
 
     #[test]
     fn conflicting_content_lengths_are_refused_and_repeats_accepted() {
-        let (head, _) = RequestHead::parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").unwrap().unwrap();
+        let (head, _) =
+            RequestHead::parse(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing(), Err(FramingError::InvalidContentLength));
         let (head, _) = RequestHead::parse(b"POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing(), Ok(BodyFraming::Length(5)));
@@ -376,9 +365,11 @@ mod tests {
 
     #[test]
     fn request_te_must_end_in_chunked() {
-        let (head, _) = RequestHead::parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").unwrap().unwrap();
+        let (head, _) =
+            RequestHead::parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing(), Ok(BodyFraming::Chunked));
-        let (head, _) = RequestHead::parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").unwrap().unwrap();
+        let (head, _) =
+            RequestHead::parse(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").unwrap().unwrap();
         assert_eq!(head.framing(), Err(FramingError::UnsupportedTransferEncoding));
     }
 
@@ -404,7 +395,10 @@ mod tests {
 
     #[test]
     fn connection_close_and_nominated_fields() {
-        let (r, _) = ResponseHead::parse(b"HTTP/1.1 200 OK\r\nConnection: close, X-Secret\r\nContent-Length: 0\r\n\r\n").unwrap().unwrap();
+        let (r, _) =
+            ResponseHead::parse(b"HTTP/1.1 200 OK\r\nConnection: close, X-Secret\r\nContent-Length: 0\r\n\r\n")
+                .unwrap()
+                .unwrap();
         assert!(!r.keep_alive());
         assert!(r.connection_lists(b"x-secret"));
         let (q, _) = RequestHead::parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap().unwrap();

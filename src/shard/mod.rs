@@ -448,9 +448,10 @@ impl Shard {
             Front::H1(h) => h.wants_read(),
             Front::Pending => true,
         };
-        let finished = (front_done || (client.closing && client.eof)) && client.sending.is_none();
-        let forced = client.closing && client.sending.is_none() && matches!(client.front, Front::Pending);
-        if finished || forced || (client.closing && client.sending.is_none() && front_done) {
+        // Close once nothing is being written and the front is done, the client is gone
+        // after we decided to close, or a connection that never chose a protocol is closing.
+        let closable = front_done || (client.closing && (client.eof || matches!(client.front, Front::Pending)));
+        if closable && client.sending.is_none() {
             self.close_client(key);
             return;
         }
@@ -473,7 +474,7 @@ impl Shard {
     fn close_client(&mut self, key: Key) {
         let Some(mut client) = self.clients.remove(key) else { return };
         for (_, backend_key) in client.exchanges.drain() {
-            self.close_backend(backend_key, false);
+            self.close_backend(backend_key);
         }
         if let Some(fd) = client.fd.take() {
             self.ring.close(fd, Token::new(CLOSE, key));
@@ -526,10 +527,10 @@ impl Shard {
                         conn.recv = Some(self.ring.recv_multishot(conn.raw, self.group, Token::new(BACKEND, bk)));
                     }
                     if let Err(k) = self.pool.put_idle(backend, bk, now) {
-                        self.close_backend(k, false);
+                        self.close_backend(k);
                     }
                 } else {
-                    self.close_backend(bk, false);
+                    self.close_backend(bk);
                 }
             }
         }
@@ -612,7 +613,7 @@ impl Shard {
                 let owner = conn.owner.take();
                 let backend = conn.backend;
                 self.pool.finish(backend, false, now);
-                self.close_backend(bk, true);
+                self.close_backend(bk);
                 if let Some((ck, ex)) = owner {
                     self.fail_exchange(ck, ex, BackendFailure::Connect, now);
                     self.pump_client(ck, now);
@@ -694,7 +695,7 @@ impl Shard {
                 Some((ck, ex)) => {
                     self.with_front(ck, |f, now| f.backend_eof(ex, now));
                     self.pump_client(ck, now);
-                    self.close_backend(bk, false);
+                    self.close_backend(bk);
                 }
                 None => self.drop_idle(bk),
             },
@@ -717,10 +718,10 @@ impl Shard {
 
     fn drop_idle(&mut self, bk: Key) {
         self.pool.remove_idle(bk);
-        self.close_backend(bk, false);
+        self.close_backend(bk);
     }
 
-    fn close_backend(&mut self, bk: Key, _failed: bool) {
+    fn close_backend(&mut self, bk: Key) {
         let Some(mut conn) = self.backends.remove(bk) else { return };
         if conn.state == BackendState::Idle {
             self.pool.remove_idle(bk);
@@ -772,7 +773,7 @@ impl Shard {
         let mut expired = Vec::new();
         self.pool.expire(now, &mut expired);
         for bk in expired {
-            self.close_backend(bk, false);
+            self.close_backend(bk);
         }
     }
 
