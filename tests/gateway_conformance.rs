@@ -6,14 +6,15 @@
 //! Every test starts its own processes on 127.0.0.1, bounds every read loop in time, and
 //! kills what it started. The rule → test map is `tests/GATEWAY_CONFORMANCE.md`.
 
+mod procs;
 mod support;
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use spdygate::spdy::Version;
+use procs::{spawn, Proc};
 use support::parse::ServerParser;
 use support::*;
 
@@ -23,47 +24,6 @@ const V31: Version = Version::Spdy31;
 const WAIT: Duration = Duration::from_secs(15);
 
 // ===================================================================== processes
-
-/// A child process killed when dropped.
-struct Proc {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts a binary that prints "... listening on ADDR" and waits for that line.
-fn spawn(bin: &str, args: &[&str]) -> Proc {
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let addr = rest.split([' ', ',']).next().unwrap_or_default().to_string();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(addr) => Proc { child, addr },
-        Err(_) => {
-            let _ = child.kill();
-            panic!("{bin} did not report its address within 20 s");
-        }
-    }
-}
 
 /// An origin and a one-shard gateway in front of it (dropped in reverse order).
 struct Stack {

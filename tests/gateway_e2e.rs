@@ -3,66 +3,19 @@
 //! and curl (HTTP/1.1 on the same ports). Every test starts its own processes on
 //! 127.0.0.1, bounds its waits, and kills what it started on every path.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod procs;
+
+use procs::{spawn, Proc};
 use spdygate::spdy::header::HeaderBlock;
 use spdygate::spdy::session::{Role, Session, SessionConfig, Transmit};
 use spdygate::spdy::version::Version;
-
-/// A child process killed when dropped.
-struct Proc {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proc {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-    fn port(&self) -> u16 {
-        self.addr.rsplit(':').next().unwrap().parse().unwrap()
-    }
-}
-
-/// Starts a binary that prints "... listening on ADDR" and waits for that line.
-fn spawn(bin: &str, args: &[&str]) -> Proc {
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                let addr = rest.split([' ', ',']).next().unwrap_or_default().to_string();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(addr) => Proc { child, addr },
-        Err(_) => {
-            let _ = child.kill();
-            panic!("{bin} did not report its address within 20 s");
-        }
-    }
-}
 
 fn origin() -> Proc {
     spawn(env!("CARGO_BIN_EXE_origin"), &["--listen", "127.0.0.1:0", "--threads", "1", "--no-pin"])
