@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): is spdyload cheap enough not to be the bottleneck on a 2-core box?
+# Starts origin x2 + spdygate as scripts/demo.sh does (gateway pinned to core 0, one shard;
+# backends and spdyload on core 1), then runs ROUNDS rounds of the demo workload and prints,
+# per round and as medians: gateway CPU per request (utime+stime from /proc/PID/stat),
+# spdyload CPU per request, and their ratio (target: spdyload/gateway <= 1/3, issue 5).
+#
+# spdyload's CPU is taken two ways and both are printed:
+#   own  - its --json `cpu_us_per_request`: getrusage(RUSAGE_SELF) (whole process, all
+#          threads, user+system) from just before the workers start to after they are
+#          joined, divided by requests done in the measured window;
+#   wait - what the kernel reports for the whole child process at exit (wait4 rusage:
+#          everything, including process start-up and argument parsing), divided by the
+#          same request count. The ratio uses `wait`, the stricter of the two.
+#
+# Env: ROUNDS (5), DURATION (5 s), CONNS (16), STREAMS (16), SIZE (1024), BUILD (1; 0 skips
+# the cargo build), LOADGEN (path of the spdyload binary to measure, default the fresh one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-16}
+STREAMS=${STREAMS:-16}
+SIZE=${SIZE:-1024}
+BUILD=${BUILD:-1}
+
+if [ "$BUILD" = 1 ]; then
+  echo "== building (release)"
+  cargo build --release --quiet --bin spdygate --bin origin --bin spdyload
+fi
+bin=target/release
+LOADGEN=${LOADGEN:-$bin/spdyload}
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+cores=$(nproc)
+gw_core=0
+other_cores=$(( cores > 1 ? 1 : 0 ))
+
+start() {
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
+}
+addr_of() {
+  local log=$1
+  for _ in $(seq 1 200); do
+    if grep -q "listening on" "$log" 2>/dev/null; then
+      grep -m1 -o "listening on [0-9.:]*" "$log" | awk '{print $3}'
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "failed to start (log $log):" >&2; cat "$log" >&2; exit 1
+}
+
+tmp=$(mktemp -d)
+start "$tmp/origin1.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
+start "$tmp/origin2.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
+o1=$(addr_of "$tmp/origin1.log"); o2=$(addr_of "$tmp/origin2.log")
+start "$tmp/gw.log" taskset -c "$gw_core" $bin/spdygate --listen 127.0.0.1:0 --backend "$o1" --backend "$o2" --shards 1
+gw_pid=${pids[2]}
+gw=$(addr_of "$tmp/gw.log")
+echo "== spdygate on $gw (core $gw_core, 1 shard); origins and $LOADGEN on core $other_cores"
+echo "== $ROUNDS rounds of: spdyload -D $DURATION -c $CONNS -m $STREAMS http://$gw/bytes/$SIZE"
+
+# Warm up the gateway and the backends.
+taskset -c "$other_cores" "$LOADGEN" -n 2000 -c 4 -m 4 --no-progress "http://$gw/bytes/$SIZE" >/dev/null
+
+python3 - "$ROUNDS" "$gw_pid" "$other_cores" "$LOADGEN" "$DURATION" "$CONNS" "$STREAMS" "http://$gw/bytes/$SIZE" <<'PY'
+import json, os, statistics, subprocess, sys
+rounds, gw_pid, core, loadgen, duration, conns, streams, url = sys.argv[1:]
+hz = os.sysconf("SC_CLK_TCK")
+
+def gw_ticks():
+    with open(f"/proc/{gw_pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
+
+rows = []
+print(f"{'round':>5} {'req/s':>9} {'done':>8} {'gw us/req':>10} {'load own':>9} {'load wait':>10} {'ratio':>6}")
+for i in range(int(rounds)):
+    cmd = ["taskset", "-c", core, loadgen, "-D", duration, "-c", conns, "-m", streams,
+           "--json", "--no-progress", url]
+    before = gw_ticks()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    after = gw_ticks()
+    if status != 0:
+        sys.exit(f"spdyload failed (status {status})")
+    r = json.loads(out)
+    done = r["requests"]["done"]
+    ok = r["requests"]["succeeded"]
+    if r["requests"]["failed"] or r["requests"]["errored"]:
+        print(f"  warning: {r['requests']['failed']} failed, {r['requests']['errored']} errored")
+    gw_us = (after - before) / hz * 1e6 / max(ok, 1)
+    own = r["cpu_us_per_request"]
+    wait = (usage.ru_utime + usage.ru_stime) * 1e6 / max(done, 1)
+    ratio = wait / gw_us if gw_us else float("nan")
+    rows.append((r["req_per_s"], gw_us, own, wait, ratio))
+    print(f"{i+1:>5} {r['req_per_s']:>9.0f} {ok:>8} {gw_us:>10.2f} {own:>9.2f} {wait:>10.2f} {ratio:>6.3f}")
+med = [statistics.median(c) for c in zip(*rows)]
+print(f"{'med':>5} {med[0]:>9.0f} {'':>8} {med[1]:>10.2f} {med[2]:>9.2f} {med[3]:>10.2f} {med[4]:>6.3f}")
+print(f"median ratio spdyload/gateway = {med[4]:.3f} (target <= 0.333)")
+PY
