@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod plan;
+pub mod repeat;
 pub mod report;
 pub mod stats;
 pub mod worker;

@@ -71,7 +71,7 @@ pub fn run(
     }
     let mut ring = Ring::new(RingConfig::default())?;
     let group = ring.add_buf_ring(BufRingConfig::default())?;
-    let templates: Vec<HeaderBlock> = (0..plan.paths.len()).map(|i| plan.header_block(i)).collect();
+    let templates: Vec<Arc<HeaderBlock>> = (0..plan.paths.len()).map(|i| Arc::new(plan.header_block(i))).collect();
     let mut stats = Stats::default();
     let now = Instant::now();
     let rate_mode = plan.open_loop();

@@ -75,6 +75,11 @@ impl HeaderBlock {
     pub fn payload_len(&self) -> usize {
         self.bytes.len()
     }
+
+    /// Bytes of names and values the block can hold without reallocating.
+    pub fn payload_capacity(&self) -> usize {
+        self.bytes.capacity()
+    }
 }
 
 impl core::fmt::Debug for HeaderBlock {

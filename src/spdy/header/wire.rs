@@ -140,6 +140,11 @@ pub fn decode(version: Version, bytes: &[u8], limits: &NvLimits, out: &mut Heade
     if count as usize > limits.max_pairs {
         return Err(NvError::TooManyPairs { count });
     }
+    // Both sizes are bounded by the bytes actually inflated (the count was just checked
+    // against them), so reserving them is not allocating from a peer's claim; it saves the
+    // doubling reallocations of a fresh block.
+    out.spans.reserve(count as usize);
+    out.bytes.reserve(cur.remaining().saturating_sub(count as usize * 2 * width));
     for _ in 0..count {
         let name = cur.bytes()?;
         check_name(name)?;
@@ -210,6 +215,10 @@ fn check_name(name: &[u8]) -> Result<(), NvError> {
     if name.is_empty() {
         return Err(NvError::EmptyName); // C37
     }
+    // Fast path, branch-free so it vectorises: every byte is a NAME_OK byte.
+    if name.iter().fold(true, |ok, &b| ok & (CLASS[b as usize] & NAME_OK != 0)) {
+        return Ok(());
+    }
     match name.iter().find(|&&b| CLASS[b as usize] & NAME_OK == 0) {
         None => Ok(()),
         Some(b) if b.is_ascii_uppercase() => Err(NvError::UppercaseName), // C38
@@ -225,6 +234,11 @@ fn check_value(version: Version, value: &[u8]) -> Result<(), NvError> {
     if first == 0 || last == 0 {
         return Err(NvError::EmptyValuePart); // C41
     }
+    // Fast path, branch-free so it vectorises: printable ASCII only (no NUL, no control
+    // byte), which is every value of a typical block; anything else takes the full check.
+    if value.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5f)) {
+        return Ok(());
+    }
     let mut prev = first;
     for &b in value {
         if b == 0 {
@@ -239,6 +253,9 @@ fn check_value(version: Version, value: &[u8]) -> Result<(), NvError> {
     Ok(())
 }
 
+/// Blocks with at most this many pairs are checked for duplicates pair by pair.
+const SMALL_BLOCK_PAIRS: usize = 12;
+
 /// C40 in O(n log n): sort pair indices by name on the stack (a heap buffer only when the
 /// configured pair limit is above 128) and compare neighbours. An O(n²) scan would cost up
 /// to n/2 × 64 KiB byte comparisons for a crafted 64 KiB block of long, equal-prefix names.
@@ -251,6 +268,21 @@ fn check_unique(block: &HeaderBlock) -> Result<(), NvError> {
         let (s, e, _) = block.spans[i as usize];
         &block.bytes[s as usize..e as usize]
     };
+    if n <= SMALL_BLOCK_PAIRS {
+        // A few pairs (a typical reply): compare every two, bytes only when the lengths
+        // agree. At most SMALL_BLOCK_PAIRS² / 2 comparisons, each no longer than one name,
+        // so a crafted block costs at most SMALL_BLOCK_PAIRS / 2 passes over its bytes.
+        let spans = &block.spans[..n];
+        for (i, &(s, e, _)) in spans.iter().enumerate() {
+            let len = e - s;
+            for &(s2, e2, _) in &spans[i + 1..] {
+                if e2 - s2 == len && block.bytes[s as usize..e as usize] == block.bytes[s2 as usize..e2 as usize] {
+                    return Err(NvError::DuplicateName);
+                }
+            }
+        }
+        return Ok(());
+    }
     let sorted_has_dup = |idx: &mut [u16]| {
         idx.sort_unstable_by(|&a, &b| name(a).cmp(name(b)));
         idx.windows(2).any(|w| name(w[0]) == name(w[1]))

@@ -30,6 +30,7 @@ mod state;
 mod streams;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use self::flow::{RecvWindow, SendWindow, WindowError};
@@ -239,6 +240,8 @@ const CANCEL_SHARE_STREAMS: u16 = 200;
 const INCOMPLETE_FRAME_TIMEOUT: Duration = Duration::from_secs(30);
 /// The drafts' minimum control frame size every endpoint must accept (C5).
 const MIN_CONTROL_PAYLOAD: u32 = 8192;
+/// Largest block (name/value bytes) [`Session::recycle`] keeps for reuse.
+const MAX_SPARE_BLOCK_BYTES: usize = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -270,8 +273,27 @@ struct PendingHeaders {
     at: usize,
     kind: HeaderFrameKind,
     fin: bool,
-    block: HeaderBlock,
+    block: QueuedBlock,
     cancelled: bool,
+}
+
+/// A header block waiting for its turn in the compressor: a copy, or one the application
+/// shares across many frames (a load generator's request template), so queueing it costs
+/// no copy.
+enum QueuedBlock {
+    Owned(HeaderBlock),
+    Shared(Arc<HeaderBlock>),
+}
+
+impl core::ops::Deref for QueuedBlock {
+    type Target = HeaderBlock;
+
+    fn deref(&self) -> &HeaderBlock {
+        match self {
+            QueuedBlock::Owned(block) => block,
+            QueuedBlock::Shared(block) => block,
+        }
+    }
 }
 
 fn header_frame_stream(kind: &HeaderFrameKind) -> StreamId {
@@ -312,9 +334,14 @@ struct Inner {
 
     inflater: Inflater,
     encoder: Box<dyn HeaderEncoder>,
+    /// A header block has gone through `encoder` (it can no longer be replaced).
+    encoder_used: bool,
     nv_limits: NvLimits,
     /// Inflate output, reused across frames.
     scratch: Vec<u8>,
+    /// A block the application handed back ([`Session::recycle`]); the next decoded block
+    /// reuses its allocations.
+    spare_block: Option<HeaderBlock>,
 
     streams: Streams,
     scheduler: DataScheduler,
@@ -391,8 +418,10 @@ impl Session {
             now,
             inflater,
             encoder,
+            encoder_used: false,
             nv_limits,
             scratch: Vec::new(),
+            spare_block: None,
             streams: Streams::new(role == Role::Client),
             scheduler: DataScheduler::new(version.priority_levels()),
             session_blocked: Vec::new(),
@@ -512,7 +541,34 @@ impl Session {
 
     /// Client: opens a stream with a SYN_STREAM.
     pub fn open_stream(&mut self, headers: &HeaderBlock, priority: u8, fin: bool) -> Result<StreamId, SendError> {
-        self.inner.open_stream(headers, priority, fin)
+        self.inner.open_stream(QueuedBlock::Owned(headers.clone()), priority, fin)
+    }
+
+    /// Client: [`Session::open_stream`] with a block shared across requests; queueing it
+    /// takes a reference instead of a copy.
+    pub fn open_stream_shared(&mut self, headers: &Arc<HeaderBlock>, priority: u8, fin: bool) -> Result<StreamId, SendError> {
+        self.inner.open_stream(QueuedBlock::Shared(Arc::clone(headers)), priority, fin)
+    }
+
+    /// Replaces the compressor of the header blocks we send (the one `SessionConfig`
+    /// named), e.g. with an application's own [`HeaderEncoder`]. Only before the first
+    /// block was compressed: later the peer's inflater holds the old compressor's stream,
+    /// so it returns `false` and changes nothing.
+    pub fn set_header_encoder(&mut self, encoder: Box<dyn HeaderEncoder>) -> bool {
+        if self.inner.encoder_used {
+            return false;
+        }
+        self.inner.encoder = encoder;
+        true
+    }
+
+    /// Hands back a block an event carried, once the application is done with it: the next
+    /// block decoded reuses its allocations (one block is kept, and only a small one).
+    pub fn recycle(&mut self, mut headers: HeaderBlock) {
+        if headers.payload_capacity() <= MAX_SPARE_BLOCK_BYTES {
+            headers.clear();
+            self.inner.spare_block = Some(headers);
+        }
     }
 
     /// Server: answers a peer stream with SYN_REPLY.
@@ -1189,7 +1245,7 @@ impl Inner {
                 return Ok(Block::Reject(RstStatus::PROTOCOL_ERROR, StreamOffence::MalformedHeaderBlock))
             }
         }
-        let mut headers = HeaderBlock::new();
+        let mut headers = self.spare_block.take().unwrap_or_default();
         let decoded = wire::decode(self.version, &self.scratch, &self.nv_limits, &mut headers);
         if self.scratch.capacity() > 4 * 1024 {
             // A large block was a one-off: do not keep its buffer for the session's life.
@@ -1231,7 +1287,7 @@ impl Inner {
 
     // ---------------------------------------------------------------- commands
 
-    fn open_stream(&mut self, headers: &HeaderBlock, priority: u8, fin: bool) -> Result<StreamId, SendError> {
+    fn open_stream(&mut self, headers: QueuedBlock, priority: u8, fin: bool) -> Result<StreamId, SendError> {
         if self.role != Role::Client {
             return Err(SendError::WrongRole); // we never push (C122 does not apply)
         }
@@ -1251,7 +1307,7 @@ impl Inner {
         self.streams.insert(stream);
         self.idle_since = None;
         let kind = HeaderFrameKind::SynStream { stream_id: id, associated_to: StreamId::ZERO, priority, slot: 0 };
-        self.write_header_frame(kind, fin, headers);
+        self.queue_header_frame(kind, fin, headers);
         if fin {
             self.sent_fin(id);
         }
@@ -1396,6 +1452,7 @@ impl Inner {
                     let flags = if pending.fin { flags::FIN } else { 0 };
                     let start = begin_header_frame(out, self.version, pending.kind, flags);
                     self.encoder.encode(&pending.block, out);
+                    self.encoder_used = true;
                     finish_header_frame(out, start);
                 }
             }
@@ -1484,7 +1541,7 @@ impl Inner {
                 return;
             }
             let Some(SendOp::Headers { block, fin }) = stream.queue.pop_front() else { return };
-            self.queue_header_frame(HeaderFrameKind::Headers { stream_id: id }, fin, *block);
+            self.queue_header_frame(HeaderFrameKind::Headers { stream_id: id }, fin, QueuedBlock::Owned(*block));
             if fin {
                 self.sent_fin(id);
                 return;
@@ -1534,10 +1591,10 @@ impl Inner {
     }
 
     fn write_header_frame(&mut self, kind: HeaderFrameKind, fin: bool, block: &HeaderBlock) {
-        self.queue_header_frame(kind, fin, block.clone());
+        self.queue_header_frame(kind, fin, QueuedBlock::Owned(block.clone()));
     }
 
-    fn queue_header_frame(&mut self, kind: HeaderFrameKind, fin: bool, block: HeaderBlock) {
+    fn queue_header_frame(&mut self, kind: HeaderFrameKind, fin: bool, block: QueuedBlock) {
         self.pending_header_bytes += block.payload_len() + 8 * block.len() + 32;
         self.pending_headers.push_back(PendingHeaders { at: self.ctrl.len(), kind, fin, block, cancelled: false });
     }
