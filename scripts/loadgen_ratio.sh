@@ -14,7 +14,9 @@
 #          same request count. The ratio uses `wait`, the stricter of the two.
 #
 # Env: ROUNDS (5), DURATION (5 s), CONNS (16), STREAMS (16), SIZE (1024), BUILD (1; 0 skips
-# the cargo build), LOADGEN (path of the spdyload binary to measure, default the fresh one).
+# the cargo build), LOADGEN (path of the spdyload binary to measure, default the fresh one),
+# COMPARE (path of a second spdyload binary, e.g. an older build: every round then runs
+# both, alternating which goes first, against the same gateway, and medians are per binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
@@ -30,6 +32,7 @@ if [ "$BUILD" = 1 ]; then
 fi
 bin=target/release
 LOADGEN=${LOADGEN:-$bin/spdyload}
+COMPARE=${COMPARE:-}
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -69,9 +72,10 @@ echo "== $ROUNDS rounds of: spdyload -D $DURATION -c $CONNS -m $STREAMS http://$
 # Warm up the gateway and the backends.
 taskset -c "$other_cores" "$LOADGEN" -n 2000 -c 4 -m 4 --no-progress "http://$gw/bytes/$SIZE" >/dev/null
 
-python3 - "$ROUNDS" "$gw_pid" "$other_cores" "$LOADGEN" "$DURATION" "$CONNS" "$STREAMS" "http://$gw/bytes/$SIZE" <<'PY'
+python3 - "$ROUNDS" "$gw_pid" "$other_cores" "$DURATION" "$CONNS" "$STREAMS" "http://$gw/bytes/$SIZE" "$LOADGEN" $COMPARE <<'PY'
 import json, os, statistics, subprocess, sys
-rounds, gw_pid, core, loadgen, duration, conns, streams, url = sys.argv[1:]
+rounds, gw_pid, core, duration, conns, streams, url = sys.argv[1:8]
+loadgens = sys.argv[8:]
 hz = os.sysconf("SC_CLK_TCK")
 
 def gw_ticks():
@@ -79,9 +83,9 @@ def gw_ticks():
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
 
-rows = []
-print(f"{'round':>5} {'req/s':>9} {'done':>8} {'gw us/req':>10} {'load own':>9} {'load wait':>10} {'ratio':>6}")
-for i in range(int(rounds)):
+rows = {lg: [] for lg in loadgens}
+
+def one_run(loadgen):
     cmd = ["taskset", "-c", core, loadgen, "-D", duration, "-c", conns, "-m", streams,
            "--json", "--no-progress", url]
     before = gw_ticks()
@@ -90,7 +94,7 @@ for i in range(int(rounds)):
     _, status, usage = os.wait4(p.pid, 0)
     after = gw_ticks()
     if status != 0:
-        sys.exit(f"spdyload failed (status {status})")
+        sys.exit(f"{loadgen} failed (status {status})")
     r = json.loads(out)
     done = r["requests"]["done"]
     ok = r["requests"]["succeeded"]
@@ -100,9 +104,21 @@ for i in range(int(rounds)):
     own = r["cpu_us_per_request"]
     wait = (usage.ru_utime + usage.ru_stime) * 1e6 / max(done, 1)
     ratio = wait / gw_us if gw_us else float("nan")
-    rows.append((r["req_per_s"], gw_us, own, wait, ratio))
-    print(f"{i+1:>5} {r['req_per_s']:>9.0f} {ok:>8} {gw_us:>10.2f} {own:>9.2f} {wait:>10.2f} {ratio:>6.3f}")
-med = [statistics.median(c) for c in zip(*rows)]
-print(f"{'med':>5} {med[0]:>9.0f} {'':>8} {med[1]:>10.2f} {med[2]:>9.2f} {med[3]:>10.2f} {med[4]:>6.3f}")
-print(f"median ratio spdyload/gateway = {med[4]:.3f} (target <= 0.333)")
+    return (r["req_per_s"], ok, gw_us, own, wait, ratio)
+
+head = f"{'round':>5} {'req/s':>9} {'done':>8} {'gw us/req':>10} {'load own':>9} {'load wait':>10} {'ratio':>6}"
+print(head + ("  binary" if len(loadgens) > 1 else ""))
+for i in range(int(rounds)):
+    order = loadgens if i % 2 == 0 else loadgens[::-1]
+    for lg in order:
+        row = one_run(lg)
+        rows[lg].append(row)
+        rps, ok, gw_us, own, wait, ratio = row
+        tag = f"  {lg}" if len(loadgens) > 1 else ""
+        print(f"{i+1:>5} {rps:>9.0f} {ok:>8} {gw_us:>10.2f} {own:>9.2f} {wait:>10.2f} {ratio:>6.3f}{tag}")
+for lg in loadgens:
+    med = [statistics.median(c) for c in zip(*rows[lg])]
+    tag = f"  {lg}" if len(loadgens) > 1 else ""
+    print(f"{'med':>5} {med[0]:>9.0f} {'':>8} {med[2]:>10.2f} {med[3]:>9.2f} {med[4]:>10.2f} {med[5]:>6.3f}{tag}")
+    print(f"median ratio spdyload/gateway = {med[5]:.3f} (target <= 0.333){tag}")
 PY

@@ -99,7 +99,9 @@ pub(crate) struct Client {
     generation: u32,
     state: State,
     fd: Option<OwnedFd>,
-    session: Option<Session>,
+    /// Boxed: the session is taken out and put back around every feed and flush, and
+    /// moving the whole struct each time showed up as memcpy in profiles.
+    session: Option<Box<Session>>,
     tls: Option<Box<ClientConnection>>,
     streams: Vec<Request>,
     /// Bytes of the request body already handed to the session, per uploading stream.
@@ -277,7 +279,7 @@ impl Client {
             compressor: CompressorKind::Fast { sensitive: Vec::new() },
             ..SessionConfig::default()
         };
-        let mut session = Session::new(Role::Client, ctx.plan.version, config, ctx.now);
+        let mut session = Box::new(Session::new(Role::Client, ctx.plan.version, config, ctx.now));
         // Our own encoder: a request block sent before is one back-reference, found by
         // comparing whole blocks instead of searching (see `repeat`).
         session.set_header_encoder(Box::new(RepeatEncoder::new(ctx.plan.version)));

@@ -52,11 +52,27 @@ pub struct RepeatEncoder {
     evict: usize,
     /// The uncompressed form of a block being stored.
     nv: Vec<u8>,
+    /// The `recent` entry that matched last (checked first).
+    last_hit: usize,
+    /// The bytes of the last back-reference and its (distance, length): the same block
+    /// at the same distance compresses to the same bytes, so they are copied, not rebuilt.
+    cached: Option<(u16, usize)>,
+    cached_bytes: Vec<u8>,
 }
 
 impl RepeatEncoder {
     pub fn new(version: Version) -> Self {
-        RepeatEncoder { version, started: false, total: 0, recent: Vec::new(), evict: 0, nv: Vec::new() }
+        RepeatEncoder {
+            version,
+            started: false,
+            total: 0,
+            recent: Vec::new(),
+            evict: 0,
+            nv: Vec::new(),
+            last_hit: 0,
+            cached: None,
+            cached_bytes: Vec::new(),
+        }
     }
 }
 
@@ -70,12 +86,25 @@ impl HeaderEncoder for RepeatEncoder {
             self.started = true;
         }
         let total = self.total;
-        let found = self.recent.iter_mut().find(|s| s.block == *block);
+        let hit = match self.recent.get(self.last_hit) {
+            Some(s) if s.block == *block => Some(self.last_hit),
+            _ => self.recent.iter().position(|s| s.block == *block),
+        };
+        if let Some(i) = hit {
+            self.last_hit = i;
+        }
+        let found = hit.map(|i| &mut self.recent[i]);
         match found {
             Some(sent) if sent.len >= MIN_MATCH && total - sent.start <= WINDOW => {
                 let distance = (total - sent.start) as u16;
                 let len = sent.len;
                 sent.start = total;
+                self.total += len as u64;
+                if self.cached == Some((distance, len)) {
+                    out.extend_from_slice(&self.cached_bytes);
+                    return;
+                }
+                let from = out.len();
                 let mut bits = Bits { out, acc: 0, n: 0 };
                 bits.put(0b010, 3); // BFINAL 0, BTYPE 01: fixed Huffman codes
                 let mut rest = len;
@@ -93,7 +122,9 @@ impl HeaderEncoder for RepeatEncoder {
                 }
                 bits.put_code(0, 7); // end of block (symbol 256)
                 bits.sync_flush();
-                self.total += len as u64;
+                self.cached = Some((distance, len));
+                self.cached_bytes.clear();
+                self.cached_bytes.extend_from_slice(&out[from..]);
             }
             found => {
                 self.nv.clear();
@@ -125,7 +156,7 @@ impl HeaderEncoder for RepeatEncoder {
     }
 
     fn state_bytes(&self) -> usize {
-        self.nv.capacity() + self.recent.iter().map(|s| s.block.payload_len() + 12 * s.block.len()).sum::<usize>()
+        self.nv.capacity() + self.cached_bytes.capacity() + self.recent.iter().map(|s| s.block.payload_len() + 12 * s.block.len()).sum::<usize>()
     }
 }
 

@@ -215,8 +215,9 @@ fn check_name(name: &[u8]) -> Result<(), NvError> {
     if name.is_empty() {
         return Err(NvError::EmptyName); // C37
     }
-    // Fast path, branch-free so it vectorises: every byte is a NAME_OK byte.
-    if name.iter().fold(true, |ok, &b| ok & (CLASS[b as usize] & NAME_OK != 0)) {
+    // Fast path, branch-free arithmetic so it vectorises: every byte is a NAME_OK byte
+    // (0x21..=0x7e and not an uppercase letter).
+    if name.iter().fold(true, |ok, &b| ok & (b.wrapping_sub(0x21) < 0x5e) & (b.wrapping_sub(b'A') >= 26)) {
         return Ok(());
     }
     match name.iter().find(|&&b| CLASS[b as usize] & NAME_OK == 0) {
@@ -464,6 +465,32 @@ mod tests {
         let mut out = HeaderBlock::new();
         assert_eq!(decode(V3, &raw(V3, &pairs), &NvLimits { max_pairs: 1000 }, &mut out), Err(NvError::DuplicateName));
         assert!(decode(V3, &raw(V3, &pairs[..299]), &NvLimits { max_pairs: 1000 }, &mut out).is_ok());
+    }
+
+    #[test]
+    fn c40_duplicates_found_on_both_sides_of_the_small_block_cutoff() {
+        for n in [2, SMALL_BLOCK_PAIRS - 1, SMALL_BLOCK_PAIRS, SMALL_BLOCK_PAIRS + 1, 40] {
+            // Equal-length distinct names must not count as duplicates.
+            let names: Vec<Vec<u8>> = (0..n).map(|i| format!("n{i:03}").into_bytes()).collect();
+            let pairs: Vec<(&[u8], &[u8])> = names.iter().map(|n| (&n[..], &b"v"[..])).collect();
+            assert!(dec(V3, &raw(V3, &pairs)).is_ok(), "{n} distinct");
+            for (i, j) in [(0, n - 1), (n / 2 - 1, n / 2), (n - 2, n - 1)] {
+                let mut names = names.clone();
+                names[j] = names[i].clone();
+                let pairs: Vec<(&[u8], &[u8])> = names.iter().map(|n| (&n[..], &b"v"[..])).collect();
+                assert_eq!(dec(V3, &raw(V3, &pairs)), Err(NvError::DuplicateName), "{n} pairs, {i} = {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_byte_checks_agree_with_the_byte_classes_for_every_byte() {
+        for b in 0..=255u8 {
+            let name_ok = CLASS[b as usize] & NAME_OK != 0;
+            assert_eq!(check_name(&[b'a', b, b'z']).is_ok(), name_ok, "name byte {b:#04x}");
+            let value_ok = CLASS[b as usize] & VALUE_OK != 0;
+            assert_eq!(check_value(V3, &[b'a', b, b'z']).is_ok(), value_ok || b == 0, "value byte {b:#04x}");
+        }
     }
 
     #[test]
