@@ -277,6 +277,8 @@ impl Client {
             initial_window_size: 16 * 1024 * 1024,
             session_window_size: 64 * 1024 * 1024,
             compressor: CompressorKind::Fast { sensitive: Vec::new() },
+            // Busy by design: one zlib call per reply block instead of one per deflate block.
+            hibernate_inflater: false,
             ..SessionConfig::default()
         };
         let mut session = Box::new(Session::new(Role::Client, ctx.plan.version, config, ctx.now));

@@ -134,6 +134,11 @@ pub struct SessionConfig {
     /// the send side if the peer turns out to be SPDY/3: it keeps granting stream windows
     /// but never a stream-0 one while our session send window is exhausted.
     pub detect_spdy3: bool,
+    /// An idle session shrinks its inflater to its window history (default on). A client
+    /// that is never idle (a load generator) turns it off: each header block then
+    /// inflates in one zlib call instead of one per deflate block
+    /// ([`crate::spdy::header::Inflater::set_hibernation`]).
+    pub hibernate_inflater: bool,
 }
 
 impl Default for SessionConfig {
@@ -146,6 +151,7 @@ impl Default for SessionConfig {
             compressor: CompressorKind::default(),
             limits: Limits::default(),
             detect_spdy3: false,
+            hibernate_inflater: true,
         }
     }
 }
@@ -403,8 +409,9 @@ impl Session {
         config.max_data_chunk = config.max_data_chunk.clamp(1, frame::MAX_PAYLOAD_LEN);
         let limits = &config.limits;
         let reader = FrameReader::new(version, limits.max_control_payload);
-        let inflater =
+        let mut inflater =
             Inflater::new(version, InflateLimits { max_block: limits.max_header_block, budget: limits.inflate_budget });
+        inflater.set_hibernation(config.hibernate_inflater);
         let nv_limits = NvLimits { max_pairs: limits.max_header_pairs };
         let encoder = new_encoder(version, &config.compressor);
         let settings_rate = FloodCounter::new(limits.max_settings_per_second, Duration::from_secs(1));
@@ -1746,6 +1753,7 @@ impl Inner {
         let hibernate = match self.idle_since {
             Some(since)
                 if self.streams.is_empty()
+                    && self.config.hibernate_inflater
                     && self.hibernate_tried != Some(since)
                     && !self.inflater.is_hibernating()
                     && self.inflater.state_bytes() > 0 =>
