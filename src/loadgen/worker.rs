@@ -70,12 +70,7 @@ pub fn run(
         cpu::pin(cores[index as usize % cores.len()]);
     }
     let mut ring = Ring::new(RingConfig::default())?;
-    // Few buffers (4 per connection), so the ones the kernel copies into are still in
-    // cache when they come round again (the default 256 cycle through ~1 MiB of first
-    // pages). A lease returns as soon as its completion is handled; should a recv find
-    // none, it waits parked (ENOBUFS) until one is back rather than failing.
-    let count = (plan.connections_of(index).len() * 4).next_power_of_two().clamp(16, 256) as u16;
-    let group = ring.add_buf_ring(BufRingConfig { count, ..BufRingConfig::default() })?;
+    let group = ring.add_buf_ring(BufRingConfig::default())?;
     let templates: Vec<Arc<HeaderBlock>> = (0..plan.paths.len()).map(|i| Arc::new(plan.header_block(i))).collect();
     let mut stats = Stats::default();
     let now = Instant::now();
