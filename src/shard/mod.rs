@@ -35,6 +35,9 @@ const CLOSE: u8 = 4;
 
 /// How often deadlines (response timeouts, idle sessions, drain) are checked.
 const TICK: Duration = Duration::from_millis(50);
+/// Quiet time after which a shard returns freed memory to the OS: just past the 1 s after
+/// which idle sessions hibernate their inflaters (spdy::session::HIBERNATE_AFTER).
+const RELEASE_MEMORY_AFTER: Duration = Duration::from_millis(1500);
 
 /// Process-wide counters, summed over shards (relaxed atomics, touched once per
 /// connection or exchange, never per byte).
@@ -176,15 +179,26 @@ impl Shard {
         }
         let mut completions = Vec::with_capacity(256);
         let mut next_tick = Instant::now() + TICK;
+        let mut last_busy = Instant::now();
+        let mut memory_released = false;
         loop {
             self.ring.wait(1, Some(TICK), &mut completions)?;
+            let busy = !completions.is_empty();
             for c in completions.drain(..) {
                 self.complete(c);
             }
             let now = Instant::now();
+            if busy {
+                last_busy = now;
+                memory_released = false;
+            }
             if now >= next_tick {
                 next_tick = now + TICK;
                 self.tick(now);
+                if !memory_released && now.duration_since(last_busy) >= RELEASE_MEMORY_AFTER {
+                    crate::runtime::release_idle_memory();
+                    memory_released = true;
+                }
                 if let Some(deadline) = self.draining {
                     if self.clients.is_empty() || now >= deadline {
                         return Ok(());
