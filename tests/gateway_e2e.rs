@@ -275,3 +275,53 @@ fn bad_requests_get_a_400_reply_not_a_reset_c49() {
     let _ = s.read_to_string(&mut text);
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
 }
+
+/// Opens `streams` GETs of `path` on a new plaintext SPDY/3.1 connection and then reads
+/// nothing: the gateway's window to it runs out and it must hold or pause the rest.
+fn stalled_client(gw: &Proc, streams: usize, path: &str) -> TcpStream {
+    let now = Instant::now();
+    let mut client = Session::new(Role::Client, Version::Spdy31, SessionConfig::default(), now);
+    for _ in 0..streams {
+        let headers: HeaderBlock =
+            [(":method", "GET"), (":path", path), (":version", "HTTP/1.1"), (":host", "localhost"), (":scheme", "http")]
+                .into_iter()
+                .collect();
+        client.open_stream(&headers, 0, true).unwrap();
+    }
+    let mut out = Vec::new();
+    while let Some(t) = client.poll_transmit(&mut out, now) {
+        assert!(matches!(t, Transmit::Control));
+    }
+    let mut sock = TcpStream::connect(&gw.addr).unwrap();
+    sock.write_all(&out).unwrap();
+    sock
+}
+
+/// One HTTP/1.1 GET on a fresh connection, waiting at most `limit` for the whole answer.
+fn http11_get_within(gw: &Proc, path: &str, limit: Duration) -> String {
+    let mut s = TcpStream::connect(&gw.addr).unwrap();
+    s.set_read_timeout(Some(limit)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[test]
+fn stalled_clients_cannot_starve_other_clients_of_receive_buffers() {
+    // The shard's receive buffers (512 x 16 KiB by default) are shared by every connection.
+    // Stalled streams may hold up to 256 KiB each, and 4 sessions x 12 streams could pin
+    // 12 MiB of them; the gateway must keep reading for everyone else (held bytes leave
+    // the ring when it runs short) instead of parking every recv on ENOBUFS.
+    let o = origin();
+    let gw = gateway(&[&o], false);
+    let stalled: Vec<TcpStream> = (0..4).map(|_| stalled_client(&gw, 12, "/bytes/8388608?nosha")).collect();
+    std::thread::sleep(Duration::from_secs(2));
+    for i in 0..5 {
+        let text = http11_get_within(&gw, "/bytes/100", Duration::from_secs(5));
+        assert!(text.starts_with("HTTP/1.1 200"), "request {i} next to stalled clients got: {text:?}");
+    }
+    let r = spdyload(&["-n", "200", "-c", "2", "-m", "4", &format!("http://{}/bytes/1000", gw.addr)]);
+    assert_eq!(r["requests"]["succeeded"], 200, "{r}");
+    drop(stalled);
+}

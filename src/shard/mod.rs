@@ -280,7 +280,7 @@ impl Shard {
                     let plain = Bytes::copy_from_slice(&self.scratch);
                     self.client_plaintext(key, plain, now);
                 } else {
-                    self.client_plaintext(key, lease.into_bytes(), now);
+                    self.client_plaintext(key, lease.into_bytes_or_copy(), now);
                 }
             }
             Ok(_) => {
@@ -697,7 +697,7 @@ impl Shard {
                 match (conn.state == BackendState::Idle, conn.owner) {
                     (false, Some((ck, ex))) => {
                         conn.answered = true;
-                        let data = lease.into_bytes();
+                        let data = lease.into_bytes_or_copy();
                         self.with_front(ck, |f, now| f.backend_recv(ex, data, now));
                         self.pump_client(ck, now);
                     }
