@@ -9,7 +9,7 @@
 
 pub mod tls;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -22,6 +22,7 @@ use bytes::Bytes;
 use crate::backend::{Pool, PoolPolicy};
 use crate::config::{Config, Listener, PlaintextVersion};
 use crate::gateway::{BackendAction, BackendFailure, ExchangeId, H1Connection, Policy, SpdyConnection};
+use crate::id_map::IdMap;
 use crate::runtime::{net, BufGroup, BufRingConfig, Chunk, Key, OpId, OpKind, Ring, RingConfig, SendBuf, Slots, Token};
 use crate::spdy::session::{Role, Session};
 use crate::spdy::version::Version;
@@ -89,7 +90,7 @@ struct Client {
     sending: Option<usize>,
     out: Vec<Bytes>,
     /// Exchange → backend connection.
-    exchanges: HashMap<ExchangeId, Key>,
+    exchanges: IdMap<ExchangeId, Key>,
     eof: bool,
     closing: bool,
 }
@@ -253,7 +254,7 @@ impl Shard {
             recv: None,
             sending: None,
             out: Vec::new(),
-            exchanges: HashMap::new(),
+            exchanges: IdMap::default(),
             eof: false,
             closing: false,
         });
