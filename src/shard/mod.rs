@@ -130,6 +130,9 @@ pub struct Shard {
     draining: Option<Instant>,
     accepts: Vec<OpId>,
     scratch: Vec<u8>,
+    /// The clock read once per batch of completions (one `clock_gettime` per wake-up,
+    /// not one per completion); deadlines are checked every 50 ms anyway.
+    now: Instant,
 }
 
 impl Shard {
@@ -169,6 +172,7 @@ impl Shard {
             draining: None,
             accepts: Vec::new(),
             scratch: Vec::new(),
+            now: Instant::now(),
         })
     }
 
@@ -185,10 +189,11 @@ impl Shard {
         loop {
             self.ring.wait(1, Some(TICK), &mut completions)?;
             let busy = !completions.is_empty();
+            let now = Instant::now();
+            self.now = now;
             for c in completions.drain(..) {
                 self.complete(c);
             }
-            let now = Instant::now();
             if busy {
                 last_busy = now;
                 memory_released = false;
@@ -265,7 +270,7 @@ impl Shard {
     }
 
     fn client_recv(&mut self, key: Key, result: io::Result<u32>, buffer: Option<crate::runtime::Lease>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(client) = self.clients.get_mut(key) else { return };
         match result {
             Ok(n) if n > 0 => {
@@ -422,7 +427,7 @@ impl Shard {
     }
 
     fn client_sent(&mut self, key: Key, result: io::Result<u32>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(client) = self.clients.get_mut(key) else { return };
         let plain = client.sending.take().unwrap_or(0);
         if result.is_err() {
@@ -614,7 +619,7 @@ impl Shard {
     }
 
     fn backend_connected(&mut self, bk: Key, result: io::Result<u32>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(conn) = self.backends.get_mut(bk) else { return };
         match result {
             Ok(_) => {
@@ -668,7 +673,7 @@ impl Shard {
     }
 
     fn backend_sent(&mut self, bk: Key, result: io::Result<u32>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(conn) = self.backends.get_mut(bk) else { return };
         let credit = conn.sending.take().unwrap_or(0);
         let owner = conn.owner;
@@ -687,7 +692,7 @@ impl Shard {
     }
 
     fn backend_recv(&mut self, bk: Key, result: io::Result<u32>, buffer: Option<crate::runtime::Lease>, more: bool) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(conn) = self.backends.get_mut(bk) else { return };
         if !more {
             conn.recv = None;
@@ -748,7 +753,7 @@ impl Shard {
 
     /// Calls into a client's front, whatever its kind.
     fn with_front(&mut self, ck: Key, f: impl FnOnce(&mut dyn FrontOps, Instant)) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(client) = self.clients.get_mut(ck) else { return };
         match &mut client.front {
             Front::Spdy(s) => f(&mut **s, now),
