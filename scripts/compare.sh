@@ -20,6 +20,8 @@
 #   GW_CORE (0)  LOAD_CORE (1)  BIN_DIR (dir with spdygate, origin, spdyload; default: build them)
 #   BIN_NOTE (what those binaries were built from, quoted in the report)
 #   OUT_DIR (bench/results)  KEEP_TMP (0: delete the temp dir with the logs on exit)
+#   PLAINTEXT (0; 1: every gateway on plaintext — SPDY for spdygate, h2c prior knowledge for the
+#              others — the report goes to compare-<stamp>-plain.* and the READMEs are left alone)
 # Output: $OUT_DIR/compare-<stamp>.{md,svg,jsonl}; the table also goes into
 # bench/results/README.md and README.md (between the `compare:begin/end` markers).
 # It starts processes only on 127.0.0.1, and stops everything it started on exit.
@@ -49,6 +51,8 @@ BIN_DIR=${BIN_DIR:-}
 BIN_NOTE=${BIN_NOTE:-}  # where the binaries came from, for the report (default: this checkout's commit)
 OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
 KEEP_TMP=${KEEP_TMP:-0}
+PLAINTEXT=${PLAINTEXT:-0}
+if [[ $PLAINTEXT == 1 ]]; then SCHEME=http; TRANSPORT=plaintext; else SCHEME=https; TRANSPORT=TLS; fi
 
 log() { printf '[compare %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
@@ -139,8 +143,10 @@ cpu_ticks() {  # summed utime+stime (clock ticks) of the given pids and all thei
     done
     echo "$t"
 }
-subst() {  # template output port
-    sed -e "s|@DIR@|$TMP|g" -e "s|@PORT@|$3|g" -e "s|@BACKEND@|$BACKEND|g" \
+subst() {  # template output port (lines starting @TLS@ / @PLAIN@ are kept for that transport only)
+    local keep=@TLS@ drop=@PLAIN@
+    [[ $PLAINTEXT == 1 ]] && { keep=@PLAIN@; drop=@TLS@; }
+    sed -e "/^$drop/d" -e "s|^$keep||" -e "s|@DIR@|$TMP|g" -e "s|@PORT@|$3|g" -e "s|@BACKEND@|$BACKEND|g" \
         -e "s|@CERT@|$TMP/cert.pem|g" -e "s|@KEY@|$TMP/key.pem|g" -e "s|@PEM@|$TMP/both.pem|g" \
         "$1" >"$2"
 }
@@ -192,8 +198,10 @@ start_peer() {
     case $peer in
     spdygate)
         have_bin spdygate && have_bin spdyload || { log "spdygate/spdyload not built: row left unmeasured"; return 1; }
+        local tls=(--tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem")
+        [[ $PLAINTEXT == 1 ]] && tls=()
         taskset -c "$GW_CORE" "$BIN_DIR/spdygate" --listen "127.0.0.1:$port" --backend "$BACKEND" --shards 1 \
-            --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" >"$TMP/spdygate.log" 2>&1 &
+            "${tls[@]}" >"$TMP/spdygate.log" 2>&1 &
         ;;
     nginx)
         subst "$CFG/nginx.conf.in" "$TMP/nginx.conf" "$port"
@@ -235,7 +243,7 @@ for peer in "${ACTIVE[@]}"; do
     case $peer in spdygate) proto=spdy/3.1 ;; direct) proto=h1 ;; *) proto=h2 ;; esac
     if out=$(timeout 120 taskset -c "$LOAD_CORE" python3 "$CFG/idle_conns.py" --port "${PORT[$peer]}" \
         --proto "$proto" --count "$IDLE_CONNS" --path "/bytes/$(echo "$SIZES" | awk '{print $1}')" \
-        --spdy-dictionary "$SPDY_DICT" $(for p in $(tree_pids "${PID[$peer]}"); do echo --pid "$p"; done) \
+        --spdy-dictionary "$SPDY_DICT" $([[ $PLAINTEXT == 1 ]] && echo --plain) $(for p in $(tree_pids "${PID[$peer]}"); do echo --pid "$p"; done) \
         2>"$TMP/idle-$peer.err"); then
         printf '{"peer": "%s", "result": %s}\n' "$peer" "$out" >>"$IDLE"
         log "idle $peer: $out"
@@ -254,13 +262,13 @@ load_cmd() {  # peer size clients streams duration logfile
     case $peer in
     spdygate)
         echo "$BIN_DIR/spdyload" -t 1 -c "$c" -m "$m" -D "${d}s" -k -p spdy/3.1 --json --no-progress \
-            "https://127.0.0.1:${PORT[$peer]}/bytes/$size"
+            "$SCHEME://127.0.0.1:${PORT[$peer]}/bytes/$size"
         ;;
     direct)
         echo wrk -t 1 -c "$c" -d "${d}s" --latency "http://127.0.0.1:${PORT[$peer]}/bytes/$size"
         ;;
     *)
-        echo h2load -t 1 -c "$c" -m "$m" -D "$d" --log-file="$logf" "https://127.0.0.1:${PORT[$peer]}/bytes/$size"
+        echo h2load -t 1 -c "$c" -m "$m" -D "$d" --log-file="$logf" "$SCHEME://127.0.0.1:${PORT[$peer]}/bytes/$size"
         ;;
     esac
 }
@@ -305,12 +313,14 @@ done
 # Metadata and the report.
 END_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 STAMP=$(date -u +%Y%m%d-%H%M)
+[[ $PLAINTEXT == 1 ]] && STAMP=$STAMP-plain
 ver() { "$@" 2>&1 | head -1 | tr -d '"\\' || true; }
 cat >"$TMP/meta.json" <<EOF
 {
   "date": "$(date -u +'%Y-%m-%d %H:%M UTC')",
   "stamp": "$STAMP",
   "quick": $QUICK,
+  "transport": "$TRANSPORT",
   "rounds": $ROUNDS,
   "duration_s": $DURATION,
   "idle_conns": $IDLE_CONNS,
@@ -332,6 +342,8 @@ cat >"$TMP/meta.json" <<EOF
 }
 EOF
 mkdir -p "$OUT_DIR"
+readmes=(--readme "$ROOT/bench/results/README.md" --readme "$ROOT/README.md")
+[[ $PLAINTEXT == 1 ]] && readmes=()
 python3 "$CFG/analyze.py" report --runs "$RUNS" --idle "$IDLE" --meta "$TMP/meta.json" \
-    --out-dir "$OUT_DIR" --readme "$ROOT/bench/results/README.md" --readme "$ROOT/README.md"
+    --out-dir "$OUT_DIR" "${readmes[@]}"
 log "done: $OUT_DIR/compare-$STAMP.md"

@@ -13,6 +13,7 @@ pub mod backend;
 pub mod config;
 pub mod gateway;
 pub mod http1;
+pub mod id_map;
 pub mod loadgen;
 pub mod origin;
 pub mod runtime;

@@ -234,31 +234,14 @@ fn a_stalled_client_cannot_make_the_gateway_buffer_a_1gib_response() {
     let before = rss_kib(gw.pid());
     // A SPDY/3.1 client that asks for 1 GiB, grants the gateway a huge window, and then
     // reads nothing.
-    let now = Instant::now();
-    let config = SessionConfig { initial_window_size: 0x7fff_ffff, session_window_size: 0x7fff_ffff, ..Default::default() };
-    let mut client = Session::new(Role::Client, Version::Spdy31, config, now);
-    let headers: HeaderBlock = [
-        (":method", "GET"),
-        (":path", "/bytes/1073741824?nosha"),
-        (":version", "HTTP/1.1"),
-        (":host", "localhost"),
-        (":scheme", "http"),
-    ]
-    .into_iter()
-    .collect();
-    client.open_stream(&headers, 0, true).unwrap();
-    let mut out = Vec::new();
-    while let Some(t) = client.poll_transmit(&mut out, now) {
-        assert!(matches!(t, Transmit::Control));
-    }
-    let mut sock = TcpStream::connect(&gw.addr).unwrap();
-    sock.set_nodelay(true).unwrap();
-    sock.write_all(&out).unwrap();
+    let huge = SessionConfig { initial_window_size: 0x7fff_ffff, session_window_size: 0x7fff_ffff, ..Default::default() };
+    let sock = stalled_client(&gw, huge, 1, "/bytes/1073741824?nosha");
     // Let the backend push as hard as it can for a few seconds while nobody reads.
     std::thread::sleep(Duration::from_secs(4));
     let after = rss_kib(gw.pid());
     let growth = after.saturating_sub(before);
-    // Bounds: 256 KiB queued per stream + 4 MiB per session + buffer ring (8 MiB) + slack.
+    // Bounds: 256 KiB queued per stream + 4 MiB per session + slack (the 8 MiB buffer ring
+    // is resident from the start, so it is in `before`).
     assert!(growth < 48 * 1024, "gateway RSS grew by {growth} KiB while the client read nothing");
     drop(sock);
 }
@@ -274,4 +257,55 @@ fn bad_requests_get_a_400_reply_not_a_reset_c49() {
     let mut text = String::new();
     let _ = s.read_to_string(&mut text);
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+}
+
+/// Opens `streams` GETs of `path` on a new plaintext SPDY/3.1 connection and then reads
+/// nothing: the gateway must hold or pause what the client's windows (`config`) do not take.
+fn stalled_client(gw: &Proc, config: SessionConfig, streams: usize, path: &str) -> TcpStream {
+    let now = Instant::now();
+    let mut client = Session::new(Role::Client, Version::Spdy31, config, now);
+    for _ in 0..streams {
+        let headers: HeaderBlock =
+            [(":method", "GET"), (":path", path), (":version", "HTTP/1.1"), (":host", "localhost"), (":scheme", "http")]
+                .into_iter()
+                .collect();
+        client.open_stream(&headers, 0, true).unwrap();
+    }
+    let mut out = Vec::new();
+    while let Some(t) = client.poll_transmit(&mut out, now) {
+        assert!(matches!(t, Transmit::Control));
+    }
+    let mut sock = TcpStream::connect(&gw.addr).unwrap();
+    sock.set_nodelay(true).unwrap();
+    sock.write_all(&out).unwrap();
+    sock
+}
+
+/// One HTTP/1.1 GET on a fresh connection, waiting at most `limit` for the whole answer.
+fn http11_get_within(gw: &Proc, path: &str, limit: Duration) -> String {
+    let mut s = TcpStream::connect(&gw.addr).unwrap();
+    s.set_read_timeout(Some(limit)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[test]
+fn stalled_clients_cannot_starve_other_clients_of_receive_buffers() {
+    // The shard's receive buffers (512 x 16 KiB by default) are shared by every connection.
+    // Stalled streams may hold up to 256 KiB each, and 4 sessions x 12 streams could pin
+    // 12 MiB of them; the gateway must keep reading for everyone else (held bytes leave
+    // the ring when it runs short) instead of parking every recv on ENOBUFS.
+    let o = origin();
+    let gw = gateway(&[&o], false);
+    let stalled: Vec<TcpStream> = (0..4).map(|_| stalled_client(&gw, SessionConfig::default(), 12, "/bytes/8388608?nosha")).collect();
+    std::thread::sleep(Duration::from_secs(2));
+    for i in 0..5 {
+        let text = http11_get_within(&gw, "/bytes/100", Duration::from_secs(5));
+        assert!(text.starts_with("HTTP/1.1 200"), "request {i} next to stalled clients got: {text:?}");
+    }
+    let r = spdyload(&["-n", "200", "-c", "2", "-m", "4", &format!("http://{}/bytes/1000", gw.addr)]);
+    assert_eq!(r["requests"]["succeeded"], 200, "{r}");
+    drop(stalled);
 }

@@ -5,68 +5,15 @@
 //! after some, must decode exactly what the never-hibernated inflater decodes (CONFORMANCE
 //! C36: one context per session), and a hibernated inflater must hold only its history.
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 use spdygate::spdy::header::deflate::ZlibEncoder;
 use spdygate::spdy::header::inflate::{InflateLimits, InflateOutcome, Inflater, ZLIB_RS_INFLATE_BYTES};
-use spdygate::spdy::header::wire;
 use spdygate::spdy::header::{HeaderBlock, HeaderEncoder};
 use spdygate::spdy::Version;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs peer.py on `jobs` and returns its results. Fails (never skips) without python3.
-fn peer(jobs: Vec<Value>) -> Vec<Value> {
-    let request = json!({ "dict_dir": root().join("src/spdy/header/dict"), "jobs": jobs });
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let mut child = Command::new(&python)
-        .arg(root().join("tests/zlib/peer.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {python} ({e}); scripts/test.sh installs python3"));
-    let input = serde_json::to_vec(&request).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        stdout.read_to_end(&mut buf).map(|_| buf)
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("peer.py did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    writer.join().unwrap().expect("write to peer.py");
-    let out = reader.join().unwrap().expect("read from peer.py");
-    assert!(status.success(), "peer.py failed: {status}");
-    let answer: Value = serde_json::from_slice(&out).expect("peer.py answers JSON");
-    answer["results"].as_array().expect("results").clone()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &Value) -> Vec<u8> {
-    let s = s.as_str().expect("hex string");
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
+#[path = "zlib/driver.rs"]
+mod driver;
+use driver::{hex, peer, plain, root, unhex};
 
 /// A long session: every case of a request story and a response story of the corpus
 /// (well past 32 KiB of headers), then synthetic blocks that repeat its first cookies.
@@ -111,12 +58,6 @@ fn session(version: Version) -> Vec<HeaderBlock> {
         );
     }
     out
-}
-
-fn plain(version: Version, block: &HeaderBlock) -> Vec<u8> {
-    let mut v = Vec::new();
-    wire::encode(version, block, &mut v);
-    v
 }
 
 /// Decodes `frames` hibernating after frame `i` when `sleep(i)`; checks each block against

@@ -281,8 +281,9 @@ def header(meta):
             f"- Machine: {meta['machine']}; load average at start {meta['loadavg_start']}, "
             f"at end {meta['loadavg_end']} (shared machine: other jobs were running).",
             f"- Gateway pinned to core {meta['gateway_core']} (1 worker/thread/shard each); backend "
-            f"({meta['backend']}) and load generator on core {meta['load_core']}. All on 127.0.0.1, TLS "
-            "(self-signed P-256) for every gateway; direct = wrk → backend over plain HTTP/1.1 (no pipelining).",
+            f"({meta['backend']}) and load generator on core {meta['load_core']}. All on 127.0.0.1, " + (
+            "plaintext for every gateway (SPDY/3.1 for spdygate, h2c prior knowledge for the others);"
+            if meta.get("transport") == "plaintext" else "TLS (self-signed P-256) for every gateway;") + " direct = wrk → backend over plain HTTP/1.1 (no pipelining).",
             f"- spdygate ({meta.get('binaries') or '@ ' + meta['git']}) driven by spdyload (SPDY/3.1); nginx, h2o, haproxy driven by "
             f"h2load (HTTP/2). Versions: {v.get('nginx')}; {v.get('h2o')}; {v.get('haproxy')}; "
             f"{v.get('h2load')}; {v.get('wrk')}."]

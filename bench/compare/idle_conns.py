@@ -146,6 +146,7 @@ async def main():
     p.add_argument("--pid", type=int, action="append", required=True)
     p.add_argument("--spdy-dictionary")
     p.add_argument("--settle", type=float, default=2.0)
+    p.add_argument("--plain", action="store_true", help="no TLS: SPDY or h2c prior knowledge")
     args = p.parse_args()
     if not args.host.startswith("127."):
         sys.exit("idle_conns.py: loopback only")
@@ -157,10 +158,11 @@ async def main():
     if args.proto == "h1":
         request = f"GET {args.path} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode()
     else:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        ctx.set_alpn_protocols([args.proto])
+        if not args.plain:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols([args.proto])
         if args.proto == "h2":
             request = h2_request(args.path, authority)
         else:

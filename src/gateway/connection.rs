@@ -10,7 +10,7 @@
 //! session is only asked for output while the unsent client bytes stay under
 //! `max_buffered_per_session`. A stalled client therefore holds at most those bounds.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use bytes::Bytes;
 use crate::gateway::response::{BackendError, ResponseItem, ResponseReader};
 use crate::gateway::translate::{self, ForwardInfo, RequestSummary};
 use crate::http1::write;
+use crate::id_map::IdMap;
 use crate::spdy::error::SessionError;
 use crate::spdy::frame::{GoAwayStatus, RstStatus};
 use crate::spdy::header::HeaderBlock;
@@ -129,7 +130,7 @@ pub struct SpdyConnection {
     exchanges: Vec<Option<Exchange>>,
     free: Vec<u32>,
     next_generation: u32,
-    by_stream: HashMap<StreamId, u32>,
+    by_stream: IdMap<StreamId, u32>,
     client_out: VecDeque<Bytes>,
     client_out_bytes: usize,
     out_buf: Vec<u8>,
@@ -153,7 +154,7 @@ impl SpdyConnection {
             exchanges: Vec::new(),
             free: Vec::new(),
             next_generation: 0,
-            by_stream: HashMap::new(),
+            by_stream: IdMap::default(),
             client_out: VecDeque::new(),
             client_out_bytes: 0,
             out_buf: Vec::new(),

@@ -467,9 +467,10 @@ impl Connection {
             }
             Route::Count | Route::CountReset => {
                 let count = if route == Route::CountReset { SERVED.swap(0, Ordering::Relaxed) } else { served() };
-                let mut text = [0u8; 21];
-                let len = decimal_into(count, &mut text);
-                small_response(&mut h, 200, &text[..len], head_only, close);
+                let mut text = Vec::with_capacity(21);
+                write::push_decimal(&mut text, count);
+                text.push(b'\n');
+                small_response(&mut h, 200, &text, head_only, close);
                 return self.queue_response(h, None, body, after, request, echo);
             }
             Route::NotFound => {
@@ -711,25 +712,6 @@ fn parse_request(buf: &[u8]) -> Result<Option<(Request<'_>, usize)>, Refusal> {
     };
     let request = Request { method: method.as_bytes(), target: target.as_bytes(), version_minor, close, expect_continue, framing };
     Ok(Some((request, len)))
-}
-
-/// Writes `n` in decimal plus a newline into `out`; returns the length.
-fn decimal_into(n: u64, out: &mut [u8; 21]) -> usize {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let len = digits.len() - i;
-    out[..len].copy_from_slice(&digits[i..]);
-    out[len] = b'\n';
-    len + 1
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {

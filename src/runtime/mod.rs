@@ -44,3 +44,9 @@ pub use buf_ring::{BufGroup, BufRingConfig, Lease};
 pub use op::{Chunk, Key, OpId, OpKind, SendBuf, Slots, Token};
 pub use ring::{Completion, Ring, RingConfig, RingStats, SetupReport};
 pub use timer::TimerId;
+
+/// Returns memory freed on this thread to the OS at once (see `sys::allocator_collect`):
+/// for a shard that has gone idle, so idle sessions cost only what they hold.
+pub fn release_idle_memory() {
+    sys::allocator_collect();
+}

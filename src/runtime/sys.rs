@@ -32,11 +32,17 @@ pub(super) struct PageAlloc {
 }
 
 impl PageAlloc {
+    /// Zeroed and resident: every page is written once here, so the buffers are a fixed
+    /// cost of the shard from its start (the kernel cycles through all of them anyway) rather
+    /// than memory that seems to grow with the first few hundred connections.
     pub(super) fn zeroed(len: usize) -> PageAlloc {
         let layout = Layout::from_size_align(len.max(1), ALIGN).expect("buffer ring size overflows");
         // Safety: the layout has a non-zero size (`len.max(1)`) and a power-of-two alignment.
         let ptr = unsafe { alloc::alloc_zeroed(layout) };
         let ptr = NonNull::new(ptr).unwrap_or_else(|| alloc::handle_alloc_error(layout));
+        // Safety: `ptr` is a fresh allocation of `layout.size()` bytes that nothing else sees
+        // yet; writing zeros over zeros changes no value, only faults the pages in.
+        unsafe { std::ptr::write_bytes(ptr.as_ptr(), 0, layout.size()) };
         PageAlloc { ptr, layout }
     }
 
@@ -54,6 +60,14 @@ impl Drop for PageAlloc {
         // Safety: `ptr` came from `alloc_zeroed` with this exact layout and is freed only here.
         unsafe { alloc::dealloc(self.ptr.as_ptr(), self.layout) }
     }
+}
+
+/// Asks the allocator (mimalloc, the binaries' global allocator) to return the pages this
+/// thread freed to the OS now instead of after its purge delay, which an idle process never
+/// reaches. Harmless when the global allocator is another one: mimalloc's heap is then empty.
+pub(super) fn allocator_collect() {
+    // Safety: `mi_collect` takes no pointers and may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// Writes entry `slot` of a provided-buffer ring of `entries` entries.

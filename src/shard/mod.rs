@@ -9,7 +9,7 @@
 
 pub mod tls;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -22,6 +22,7 @@ use bytes::Bytes;
 use crate::backend::{Pool, PoolPolicy};
 use crate::config::{Config, Listener, PlaintextVersion};
 use crate::gateway::{BackendAction, BackendFailure, ExchangeId, H1Connection, Policy, SpdyConnection};
+use crate::id_map::IdMap;
 use crate::runtime::{net, BufGroup, BufRingConfig, Chunk, Key, OpId, OpKind, Ring, RingConfig, SendBuf, Slots, Token};
 use crate::spdy::session::{Role, Session};
 use crate::spdy::version::Version;
@@ -35,6 +36,9 @@ const CLOSE: u8 = 4;
 
 /// How often deadlines (response timeouts, idle sessions, drain) are checked.
 const TICK: Duration = Duration::from_millis(50);
+/// Quiet time after which a shard returns freed memory to the OS: just past the 1 s after
+/// which idle sessions hibernate their inflaters (spdy::session::HIBERNATE_AFTER).
+const RELEASE_MEMORY_AFTER: Duration = Duration::from_millis(1500);
 
 /// Process-wide counters, summed over shards (relaxed atomics, touched once per
 /// connection or exchange, never per byte).
@@ -86,7 +90,7 @@ struct Client {
     sending: Option<usize>,
     out: Vec<Bytes>,
     /// Exchange → backend connection.
-    exchanges: HashMap<ExchangeId, Key>,
+    exchanges: IdMap<ExchangeId, Key>,
     eof: bool,
     closing: bool,
 }
@@ -126,6 +130,9 @@ pub struct Shard {
     draining: Option<Instant>,
     accepts: Vec<OpId>,
     scratch: Vec<u8>,
+    /// The clock read once per batch of completions (one `clock_gettime` per wake-up,
+    /// not one per completion); deadlines are checked every 50 ms anyway.
+    now: Instant,
 }
 
 impl Shard {
@@ -165,6 +172,7 @@ impl Shard {
             draining: None,
             accepts: Vec::new(),
             scratch: Vec::new(),
+            now: Instant::now(),
         })
     }
 
@@ -176,15 +184,27 @@ impl Shard {
         }
         let mut completions = Vec::with_capacity(256);
         let mut next_tick = Instant::now() + TICK;
+        let mut last_busy = Instant::now();
+        let mut memory_released = false;
         loop {
             self.ring.wait(1, Some(TICK), &mut completions)?;
+            let busy = !completions.is_empty();
+            let now = Instant::now();
+            self.now = now;
             for c in completions.drain(..) {
                 self.complete(c);
             }
-            let now = Instant::now();
+            if busy {
+                last_busy = now;
+                memory_released = false;
+            }
             if now >= next_tick {
                 next_tick = now + TICK;
                 self.tick(now);
+                if !memory_released && now.duration_since(last_busy) >= RELEASE_MEMORY_AFTER {
+                    crate::runtime::release_idle_memory();
+                    memory_released = true;
+                }
                 if let Some(deadline) = self.draining {
                     if self.clients.is_empty() || now >= deadline {
                         return Ok(());
@@ -239,7 +259,7 @@ impl Shard {
             recv: None,
             sending: None,
             out: Vec::new(),
-            exchanges: HashMap::new(),
+            exchanges: IdMap::default(),
             eof: false,
             closing: false,
         });
@@ -250,7 +270,7 @@ impl Shard {
     }
 
     fn client_recv(&mut self, key: Key, result: io::Result<u32>, buffer: Option<crate::runtime::Lease>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(client) = self.clients.get_mut(key) else { return };
         match result {
             Ok(n) if n > 0 => {
@@ -266,7 +286,7 @@ impl Shard {
                     let plain = Bytes::copy_from_slice(&self.scratch);
                     self.client_plaintext(key, plain, now);
                 } else {
-                    self.client_plaintext(key, lease.into_bytes(), now);
+                    self.client_plaintext(key, lease.into_bytes_or_copy(), now);
                 }
             }
             Ok(_) => {
@@ -407,7 +427,7 @@ impl Shard {
     }
 
     fn client_sent(&mut self, key: Key, result: io::Result<u32>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(client) = self.clients.get_mut(key) else { return };
         let plain = client.sending.take().unwrap_or(0);
         if result.is_err() {
@@ -599,7 +619,7 @@ impl Shard {
     }
 
     fn backend_connected(&mut self, bk: Key, result: io::Result<u32>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(conn) = self.backends.get_mut(bk) else { return };
         match result {
             Ok(_) => {
@@ -653,7 +673,7 @@ impl Shard {
     }
 
     fn backend_sent(&mut self, bk: Key, result: io::Result<u32>) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(conn) = self.backends.get_mut(bk) else { return };
         let credit = conn.sending.take().unwrap_or(0);
         let owner = conn.owner;
@@ -672,7 +692,7 @@ impl Shard {
     }
 
     fn backend_recv(&mut self, bk: Key, result: io::Result<u32>, buffer: Option<crate::runtime::Lease>, more: bool) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(conn) = self.backends.get_mut(bk) else { return };
         if !more {
             conn.recv = None;
@@ -683,7 +703,7 @@ impl Shard {
                 match (conn.state == BackendState::Idle, conn.owner) {
                     (false, Some((ck, ex))) => {
                         conn.answered = true;
-                        let data = lease.into_bytes();
+                        let data = lease.into_bytes_or_copy();
                         self.with_front(ck, |f, now| f.backend_recv(ex, data, now));
                         self.pump_client(ck, now);
                     }
@@ -733,7 +753,7 @@ impl Shard {
 
     /// Calls into a client's front, whatever its kind.
     fn with_front(&mut self, ck: Key, f: impl FnOnce(&mut dyn FrontOps, Instant)) {
-        let now = Instant::now();
+        let now = self.now;
         let Some(client) = self.clients.get_mut(ck) else { return };
         match &mut client.front {
             Front::Spdy(s) => f(&mut **s, now),

@@ -7,8 +7,7 @@
 //! about windows or buffers beyond [`chunk_len`]; it refuses weights, dependencies and any
 //! form of reprioritisation (SPDY fixes a stream's priority in its SYN_STREAM).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use crate::id_map::IdMap;
 
 use crate::spdy::stream_id::StreamId;
 
@@ -38,7 +37,7 @@ pub(crate) struct DataScheduler {
     /// Head of the free list, or `NIL`.
     free: u32,
     /// Queued stream → its node. `index.len()` is the number of queued streams.
-    index: HashMap<StreamId, u32, BuildHasherDefault<IdHasher>>,
+    index: IdMap<StreamId, u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -59,7 +58,7 @@ impl DataScheduler {
             non_empty: 0,
             nodes: Vec::new(),
             free: NIL,
-            index: HashMap::default(),
+            index: IdMap::default(),
         }
     }
 
@@ -158,30 +157,6 @@ impl DataScheduler {
         }
         self.nodes[at as usize].next = self.free;
         self.free = at;
-    }
-}
-
-/// Hashes a stream id with one multiply (Fibonacci hashing). SipHash buys nothing here:
-/// the map never holds more entries than the peer's concurrency limit allows, so there
-/// is no flooding to defend against. The product's low bits depend only on the id's low
-/// bits (all odd ids would land in odd buckets), so `finish` swaps the halves to put the
-/// well-mixed high bits where the table takes its bucket index.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0.rotate_left(32)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 

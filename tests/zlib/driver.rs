@@ -1,0 +1,73 @@
+//! The driver for `tests/zlib/peer.py` (C zlib through CPython's `zlib` module), shared by
+//! the zlib interop and inflater-hibernation tests: one JSON request of jobs on stdin, one
+//! JSON answer on stdout, a hard deadline, and no skipping when python3 is missing
+//! (scripts/test.sh installs it).
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use spdygate::spdy::header::{wire, HeaderBlock};
+use spdygate::spdy::Version;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs peer.py on `jobs` and returns its results. Fails (never skips) without python3.
+pub fn peer(jobs: Vec<Value>) -> Vec<Value> {
+    let request = json!({ "dict_dir": root().join("src/spdy/header/dict"), "jobs": jobs });
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = Command::new(&python)
+        .arg(root().join("tests/zlib/peer.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {python} ({e}); scripts/test.sh installs python3"));
+    let input = serde_json::to_vec(&request).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        stdout.read_to_end(&mut buf).map(|_| buf)
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("peer.py did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    writer.join().unwrap().expect("write to peer.py");
+    let out = reader.join().unwrap().expect("read from peer.py");
+    assert!(status.success(), "peer.py failed: {status}");
+    let answer: Value = serde_json::from_slice(&out).expect("peer.py answers JSON");
+    answer["results"].as_array().expect("results").clone()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn unhex(s: &Value) -> Vec<u8> {
+    let s = s.as_str().expect("hex string");
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+/// The uncompressed name/value block of `block` (our wire encoder).
+pub fn plain(version: Version, block: &HeaderBlock) -> Vec<u8> {
+    let mut v = Vec::new();
+    wire::encode(version, block, &mut v);
+    v
+}
