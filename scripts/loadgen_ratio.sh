@@ -8,7 +8,9 @@
 # spdyload's CPU is taken two ways and both are printed:
 #   own  - its --json `cpu_us_per_request`: getrusage(RUSAGE_SELF) (whole process, all
 #          threads, user+system) from just before the workers start to after they are
-#          joined, divided by requests done in the measured window;
+#          joined, divided by requests done in the measured window. It includes connection
+#          setup and teardown, any --warm-up time and the requests abandoned in flight at
+#          the end of -D (none of which count as done), so it errs high, never low;
 #   wait - what the kernel reports for the whole child process at exit (wait4 rusage:
 #          everything, including process start-up and argument parsing), divided by the
 #          same request count. The ratio uses `wait`, the stricter of the two.

@@ -276,6 +276,7 @@ impl Client {
             max_concurrent_streams: 100,
             initial_window_size: 16 * 1024 * 1024,
             session_window_size: 64 * 1024 * 1024,
+            // Replaced below by `RepeatEncoder` before any block is sent.
             compressor: CompressorKind::Fast { sensitive: Vec::new() },
             // Busy by design: one zlib call per reply block instead of one per deflate block.
             hibernate_inflater: false,

@@ -1,12 +1,9 @@
-//! spdyload's header compressor: a request block it sent recently goes out as a
-//! back-reference to that earlier copy, any other block goes out stored (uncompressed).
-//!
-//! Exists because a load generator sends the same few request blocks over and over, and a
-//! general encoder spends its time rediscovering that (our `fast` encoder was ~7% of
-//! spdyload's CPU per request). The output is ordinary zlib (SPDY3.md §2.6.10.1: one stream
-//! per direction, the version's dictionary, a sync flush after every block), so any SPDY
-//! inflater reads it. It refuses every match but a whole identical block, so bytes of
-//! different headers never mix (no CRIME oracle, CONFORMANCE B3).
+//! spdyload's header compressor: a request block sent recently goes out as one
+//! back-reference to its earlier copy, any other block goes out stored. A load generator
+//! repeats a few blocks endlessly, and a general encoder spends its time rediscovering that
+//! (our `fast` one was ~7% of spdyload's CPU per request). Output is ordinary sync-flushed
+//! zlib with the version's dictionary (SPDY3.md §5). It refuses every match but a
+//! whole identical block, so bytes of different headers never mix (CONFORMANCE B3).
 
 use crate::spdy::header::{wire, HeaderBlock, HeaderEncoder};
 use crate::spdy::version::Version;
@@ -80,7 +77,7 @@ impl HeaderEncoder for RepeatEncoder {
     fn encode(&mut self, block: &HeaderBlock, out: &mut Vec<u8>) {
         if !self.started {
             // RFC 1950: CMF 0x78 (deflate, 32K window), FLG 0xbb (FDICT, check bits), then
-            // the DICTID of the version's dictionary (SPDY3.md §2.6.10.1).
+            // the DICTID of the version's dictionary (SPDY3.md §5.3).
             out.extend_from_slice(&[0x78, 0xbb]);
             out.extend_from_slice(&self.version.dictionary_id().to_be_bytes());
             self.started = true;

@@ -203,7 +203,6 @@ impl Inflater {
         true
     }
 
-    /// Whether the inflater holds only its history (see [`Inflater::hibernate`]).
     /// Allows or forbids [`Inflater::hibernate`] (allowed by default). Forbidden, every
     /// block inflates in one zlib call instead of one per deflate block (a sync-flushed
     /// block is at least two), which a peer that is never idle — a load generator's
@@ -215,6 +214,7 @@ impl Inflater {
         }
     }
 
+    /// Whether the inflater holds only its history (see [`Inflater::hibernate`]).
     pub fn is_hibernating(&self) -> bool {
         matches!(self.state, State::Hibernating(_))
     }
