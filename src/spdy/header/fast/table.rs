@@ -16,7 +16,6 @@ const _: () = assert!(SLOTS == 64, "bit masks over the slots are u64");
 pub(super) const ARENA: usize = 4096;
 pub(super) const INDEX_BITS: u32 = 10;
 const MAX_HITS: u8 = 8;
-const HIT_CREDIT: u64 = 8192;
 /// Longest pair (name + value bytes) worth keeping.
 pub(super) const MAX_PAIR: usize = ARENA / 2;
 
@@ -25,17 +24,23 @@ pub(super) struct Table {
     pair_hash: [u32; SLOTS],
     pos: [u64; SLOTS],
     off: [u16; SLOTS],
-    nlen: [u16; SLOTS],
+    /// Arena offset of the value (the name is `off..vstart`).
+    vstart: [u16; SLOTS],
     vlen: [u16; SLOTS],
     /// Times the entry was copied again (saturating): reused entries outlive one-offs.
     hits: [u8; SLOTS],
     /// Bit i: entry i holds a sensitive value (never a source for other text).
     sensitive: u64,
-    used: usize,
-    /// Bytes of live entries.
-    live: usize,
-    /// First free byte of `arena`.
-    top: usize,
+    /// Bit i: slot i holds an entry.
+    live: u64,
+    /// The slots in the order of their bytes in the arena, oldest first:
+    /// `ring[(first + k) % SLOTS]` for `k < count`.
+    ring: [u8; SLOTS],
+    first: usize,
+    count: usize,
+    /// Where the next entry's bytes go: the arena is a ring (entries never straddle its
+    /// end), so nothing is ever moved to make room and the index stays valid.
+    head: usize,
     /// Per 4-byte hash: arena offset + 1 of its latest occurrence inside a non-sensitive
     /// value (0: none). Stale slots are harmless: a hit is confirmed against a live entry.
     index: [u16; 1 << INDEX_BITS],
@@ -131,6 +136,45 @@ fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
     }
 }
 
+/// Bit i set where `start[i] <= x < start[i] + len[i]` (all below 32768, so the
+/// signed SSE2 compares are exact).
+#[inline]
+fn covers(start: &[u16; SLOTS], len: &[u16; SLOTS], x: u16) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            _mm_andnot_si128, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
+            _mm_setzero_si128, _mm_sub_epi16,
+        };
+        let mut m = 0u64;
+        // SAFETY: SSE2 is always present on x86_64; each load reads 8 × u16 at index 8k,
+        // k < SLOTS / 8, inside the arrays (unaligned loads allowed).
+        unsafe {
+            let xv = _mm_set1_epi16(x as i16);
+            let zero = _mm_setzero_si128();
+            let lane = |k: usize| {
+                let d = _mm_sub_epi16(xv, _mm_loadu_si128(start.as_ptr().add(8 * k).cast()));
+                let l = _mm_loadu_si128(len.as_ptr().add(8 * k).cast());
+                // d >= 0 && l > d
+                _mm_andnot_si128(_mm_cmpgt_epi16(zero, d), _mm_cmpgt_epi16(l, d))
+            };
+            for k in 0..SLOTS / 16 {
+                let bits = _mm_movemask_epi8(_mm_packs_epi16(lane(2 * k), lane(2 * k + 1)));
+                m |= u64::from(bits as u32 & 0xffff) << (16 * k);
+            }
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m = 0u64;
+        for i in 0..SLOTS {
+            m |= u64::from(start[i] <= x && x - start[i] < len[i]) << i;
+        }
+        m
+    }
+}
+
 /// The indices of the set bits of a mask, lowest first.
 struct BitIter(u64);
 
@@ -154,13 +198,15 @@ impl Table {
             pair_hash: [0; SLOTS],
             pos: [0; SLOTS],
             off: [0; SLOTS],
-            nlen: [0; SLOTS],
+            vstart: [0; SLOTS],
             vlen: [0; SLOTS],
             hits: [0; SLOTS],
             sensitive: 0,
-            used: 0,
             live: 0,
-            top: 0,
+            ring: [0; SLOTS],
+            first: 0,
+            count: 0,
+            head: 0,
             index: [0; 1 << INDEX_BITS],
             arena: [0; ARENA],
         }
@@ -168,20 +214,20 @@ impl Table {
 
     /// Bit i set for every entry in use.
     fn live(&self) -> u64 {
-        if self.used == SLOTS {
-            u64::MAX
-        } else {
-            (1u64 << self.used) - 1
-        }
+        self.live
+    }
+
+    fn nlen(&self, i: usize) -> usize {
+        usize::from(self.vstart[i] - self.off[i])
     }
 
     fn name(&self, i: usize) -> &[u8] {
         let off = usize::from(self.off[i]);
-        &self.arena[off..off + usize::from(self.nlen[i])]
+        &self.arena[off..usize::from(self.vstart[i])]
     }
 
     fn value(&self, i: usize) -> &[u8] {
-        let off = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let off = usize::from(self.vstart[i]);
         &self.arena[off..off + usize::from(self.vlen[i])]
     }
 
@@ -217,7 +263,7 @@ impl Table {
         // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
         let len = u16::try_from(len).unwrap_or(u16::MAX);
         BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask32(&self.name_hash, other_than)).filter(move |&i| self.pos[i] >= min_pos)
-            .map(move |i| (self.pos[i], usize::from(self.nlen[i]), self.value(i)))
+            .map(move |i| (self.pos[i], self.nlen(i), self.value(i)))
     }
 
     pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64, sensitive: bool) {
@@ -225,28 +271,72 @@ impl Table {
         if need > MAX_PAIR {
             return;
         }
-        while self.used == SLOTS || self.live + need > ARENA {
-            self.evict_oldest(pos);
-        }
-        if self.top + need > ARENA {
-            self.compact();
-        }
-        let i = self.used;
-        self.used += 1;
-        self.arena[self.top..self.top + name.len()].copy_from_slice(name);
-        self.arena[self.top + name.len()..self.top + need].copy_from_slice(value);
+        let at = self.make_room(need, pos);
+        let i = (!self.live).trailing_zeros() as usize;
+        self.arena[at..at + name.len()].copy_from_slice(name);
+        self.arena[at + name.len()..at + need].copy_from_slice(value);
         self.name_hash[i] = name_hash;
         self.pair_hash[i] = pair_hash;
         self.pos[i] = pos;
-        self.off[i] = self.top as u16;
-        self.nlen[i] = name.len() as u16;
+        self.off[i] = at as u16;
+        self.vstart[i] = (at + name.len()) as u16;
         self.vlen[i] = value.len() as u16;
         self.hits[i] = 0;
         self.sensitive = (self.sensitive & !(1 << i)) | (u64::from(sensitive) << i);
-        self.top += need;
-        self.live += need;
+        self.push_back(i, at, need);
         if !sensitive {
             self.index_value(i);
+        }
+    }
+
+    fn push_back(&mut self, i: usize, at: usize, len: usize) {
+        self.live |= 1 << i;
+        self.ring[(self.first + self.count) % SLOTS] = i as u8;
+        self.count += 1;
+        self.head = at + len;
+    }
+
+    /// Where `need` bytes can go at the arena's head (wrapping to 0 when they do not fit
+    /// before its end) once a slot is free: pops the oldest entries until then. A popped
+    /// entry still in reach that was copied again moves to the head instead of leaving
+    /// (each move spends one of its hits), so entries live by reuse, not by age alone.
+    fn make_room(&mut self, need: usize, now: u64) -> usize {
+        let horizon = now.saturating_sub(super::WINDOW);
+        loop {
+            if self.count == 0 {
+                self.head = 0;
+                return 0;
+            }
+            let start = if self.head + need <= ARENA { self.head } else { 0 };
+            let o = usize::from(self.off[usize::from(self.ring[self.first])]);
+            let free = if o < self.head { start == self.head || need <= o } else { start == self.head && self.head + need <= o };
+            if free && self.count < SLOTS {
+                return start;
+            }
+            // pop the oldest
+            let i = usize::from(self.ring[self.first]);
+            self.first = (self.first + 1) % SLOTS;
+            self.count -= 1;
+            let len = self.nlen(i) + usize::from(self.vlen[i]);
+            if self.hits[i] > 0 && self.pos[i] >= horizon {
+                // rescue, to the head or, when it does not fit before the end, to 0: the
+                // bytes after the head are free up to the next entry (this one, when the
+                // arena has wrapped), and when it has not wrapped everything before this
+                // entry is free; so the move stays inside free bytes and its own
+                // (memmove handles the overlap)
+                let at = if self.head + len <= ARENA { self.head } else { 0 };
+                self.hits[i] -= 1;
+                self.arena.copy_within(o..o + len, at);
+                self.vstart[i] = self.vstart[i] - self.off[i] + at as u16;
+                self.off[i] = at as u16;
+                self.live &= !(1 << i);
+                self.push_back(i, at, len);
+                if self.sensitive & (1 << i) == 0 {
+                    self.index_value(i);
+                }
+            } else {
+                self.live &= !(1 << i);
+            }
         }
     }
 
@@ -257,7 +347,7 @@ impl Table {
     }
 
     fn index_value(&mut self, i: usize) {
-        let start = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let start = usize::from(self.off[i]) + self.nlen(i);
         let end = start + usize::from(self.vlen[i]);
         // every other position: a match found one byte late loses one byte of length
         for k in (start..end.saturating_sub(3)).step_by(2) {
@@ -273,77 +363,12 @@ impl Table {
             return None;
         }
         let x = usize::from(self.index[Self::slot(text)]).checked_sub(1)?;
-        let len = super::dict::common_prefix(&self.arena[x..self.top.max(x)], text);
-        if len < 4 {
-            return None;
-        }
-        let i = (0..self.used).find(|&i| {
-            let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
-            vstart <= x && x < vstart + usize::from(self.vlen[i])
-        })?;
-        if self.sensitive & (1 << i) != 0 {
-            return None;
-        }
-        let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
-        let len = len.min(vstart + usize::from(self.vlen[i]) - x);
-        let pos = self.pos[i] + (2 * w + usize::from(self.nlen[i]) + (x - vstart)) as u64;
+        // the entry whose value holds x (at most one: entries never overlap)
+        let i = BitIter(self.live & !self.sensitive & covers(&self.vstart, &self.vlen, x as u16)).next()?;
+        let vstart = usize::from(self.vstart[i]);
+        let len = super::dict::common_prefix(&self.arena[x..vstart + usize::from(self.vlen[i])], text);
+        let pos = self.pos[i] + (2 * w + self.nlen(i) + (x - vstart)) as u64;
         (len >= 4 && pos >= min_pos).then_some((len, pos))
-    }
-
-    /// Evicts the entry least likely to be copied again: the oldest, counting each reuse
-    /// as `HIT_CREDIT` bytes of youth; copies out of reach go first.
-    fn evict_oldest(&mut self, now: u64) {
-        if self.used == 0 {
-            return;
-        }
-        let horizon = now.saturating_sub(super::WINDOW);
-        let mut oldest = 0;
-        let mut oldest_score = u64::MAX;
-        for i in 0..self.used {
-            let p = self.pos[i];
-            let score = if p < horizon { 0 } else { p + HIT_CREDIT * u64::from(self.hits[i]) };
-            if score < oldest_score {
-                (oldest, oldest_score) = (i, score);
-            }
-        }
-        self.live -= usize::from(self.nlen[oldest]) + usize::from(self.vlen[oldest]);
-        let last = self.used - 1;
-        self.name_hash[oldest] = self.name_hash[last];
-        self.pair_hash[oldest] = self.pair_hash[last];
-        self.pos[oldest] = self.pos[last];
-        self.off[oldest] = self.off[last];
-        self.nlen[oldest] = self.nlen[last];
-        self.vlen[oldest] = self.vlen[last];
-        self.hits[oldest] = self.hits[last];
-        let moved = (self.sensitive >> last) & 1;
-        self.sensitive = (self.sensitive & !(1 << oldest)) | (moved << oldest);
-        self.used = last;
-    }
-
-    /// Moves the live entries' bytes to the front of the arena, in arena order.
-    fn compact(&mut self) {
-        let mut order = [0u8; SLOTS];
-        for (k, slot) in order.iter_mut().enumerate().take(self.used) {
-            *slot = k as u8;
-        }
-        let order = &mut order[..self.used];
-        order.sort_unstable_by_key(|&i| self.off[usize::from(i)]);
-        let mut top = 0usize;
-        for &i in order.iter() {
-            let i = usize::from(i);
-            let off = usize::from(self.off[i]);
-            let len = usize::from(self.nlen[i]) + usize::from(self.vlen[i]);
-            self.arena.copy_within(off..off + len, top);
-            self.off[i] = top as u16;
-            top += len;
-        }
-        self.top = top;
-        self.index = [0; 1 << INDEX_BITS];
-        for &i in order.iter() {
-            if self.sensitive & (1 << i) == 0 {
-                self.index_value(usize::from(i));
-            }
-        }
     }
 }
 
@@ -367,11 +392,12 @@ mod tests {
         for k in 0..200u64 {
             add(&mut t, b"x-seq", format!("value number {k:04} {}", "y".repeat(60)).as_bytes(), 1000 + k);
         }
-        assert!(t.used <= SLOTS && t.live <= ARENA);
+        let held: usize = BitIter(t.live).map(|i| t.nlen(i) + usize::from(t.vlen[i])).sum();
+        assert!(t.count == t.live.count_ones() as usize && held <= ARENA);
         assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()), Some(1199));
         assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
         // every live entry still holds its own bytes after compactions
-        for i in 0..t.used {
+        for i in BitIter(t.live) {
             let k = t.pos[i] - 1000;
             assert_eq!(t.value(i), format!("value number {k:04} {}", "y".repeat(60)).as_bytes());
         }
@@ -381,6 +407,6 @@ mod tests {
     fn too_long_pairs_are_not_kept() {
         let mut t = Table::new();
         add(&mut t, b"cookie", &vec![b'a'; MAX_PAIR], 5);
-        assert_eq!(t.used, 0);
+        assert_eq!(t.live, 0);
     }
 }
