@@ -20,8 +20,9 @@ const MAX_HITS: u8 = 8;
 pub(super) const MAX_PAIR: usize = ARENA / 2;
 
 pub(super) struct Table {
-    name_hash: [u32; SLOTS],
-    pair_hash: [u32; SLOTS],
+    /// 16-bit tags of the name's and the pair's keys (a tag hit is confirmed on the bytes).
+    name_tag: [u16; SLOTS],
+    pair_tag: [u16; SLOTS],
     pos: [u64; SLOTS],
     off: [u16; SLOTS],
     /// Arena offset of the value (the name is `off..vstart`).
@@ -76,34 +77,9 @@ pub(super) fn hash(bytes: &[u8], seed: u32) -> u32 {
     (h >> 32) as u32
 }
 
-/// Bit i set where `a[i] == x`: SSE2 compares 4 lanes at a time (SSE2 is part of the
-/// x86_64 baseline, so no runtime detection is needed); a plain loop elsewhere.
-#[inline]
-fn eq_mask32(a: &[u32; SLOTS], x: u32) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_castsi128_ps, _mm_cmpeq_epi32, _mm_loadu_si128, _mm_movemask_ps, _mm_set1_epi32};
-        let mut m = 0u64;
-        // SAFETY: SSE2 is always present on x86_64; every load reads 16 bytes inside `a`
-        // (4 × u32 at index 4k, k < SLOTS / 4) and loadu has no alignment requirement.
-        unsafe {
-            let needle = _mm_set1_epi32(x as i32);
-            for k in 0..SLOTS / 4 {
-                let v = _mm_loadu_si128(a.as_ptr().add(4 * k).cast());
-                let bits = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, needle)));
-                m |= u64::from(bits as u32) << (4 * k);
-            }
-        }
-        m
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let mut m = 0u64;
-        for (i, &v) in a.iter().enumerate() {
-            m |= u64::from(v == x) << i;
-        }
-        m
-    }
+#[inline(always)]
+fn tag(hash: u32) -> u16 {
+    (hash >> 16) as u16
 }
 
 /// Bit i set where `a[i] == x` (SSE2: 16 lanes of u16 per pair of compares).
@@ -194,8 +170,8 @@ impl Iterator for BitIter {
 impl Table {
     pub(super) fn new() -> Self {
         Table {
-            name_hash: [0; SLOTS],
-            pair_hash: [0; SLOTS],
+            name_tag: [0; SLOTS],
+            pair_tag: [0; SLOTS],
             pos: [0; SLOTS],
             off: [0; SLOTS],
             vstart: [0; SLOTS],
@@ -233,7 +209,7 @@ impl Table {
 
     /// The entry holding exactly this pair, if any (its copy may be out of reach).
     pub(super) fn find_pair(&self, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
-        BitIter(self.live() & eq_mask32(&self.pair_hash, pair_hash))
+        BitIter(self.live() & eq_mask16(&self.pair_tag, tag(pair_hash)))
             .find(|&i| self.name(i) == name && self.value(i) == value)
             .map(|i| Found { index: i, pos: self.pos[i], value: self.value(i) })
     }
@@ -245,7 +221,7 @@ impl Table {
         name: &'a [u8],
         min_pos: u64,
     ) -> impl Iterator<Item = Found<'a>> + 'a {
-        BitIter(self.live() & eq_mask32(&self.name_hash, name_hash))
+        BitIter(self.live() & eq_mask16(&self.name_tag, tag(name_hash)))
             .filter(move |&i| self.pos[i] >= min_pos && self.name(i) == name)
             .map(move |i| Found { index: i, pos: self.pos[i], value: self.value(i) })
     }
@@ -262,7 +238,7 @@ impl Table {
     pub(super) fn same_value_len(&self, len: usize, other_than: u32, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
         // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
         let len = u16::try_from(len).unwrap_or(u16::MAX);
-        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask32(&self.name_hash, other_than)).filter(move |&i| self.pos[i] >= min_pos)
+        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask16(&self.name_tag, tag(other_than))).filter(move |&i| self.pos[i] >= min_pos)
             .map(move |i| (self.pos[i], self.nlen(i), self.value(i)))
     }
 
@@ -275,8 +251,8 @@ impl Table {
         let i = (!self.live).trailing_zeros() as usize;
         self.arena[at..at + name.len()].copy_from_slice(name);
         self.arena[at + name.len()..at + need].copy_from_slice(value);
-        self.name_hash[i] = name_hash;
-        self.pair_hash[i] = pair_hash;
+        self.name_tag[i] = tag(name_hash);
+        self.pair_tag[i] = tag(pair_hash);
         self.pos[i] = pos;
         self.off[i] = at as u16;
         self.vstart[i] = (at + name.len()) as u16;
