@@ -157,6 +157,7 @@ impl FastEncoder {
                 list.push((hash(&n, 0), n));
             }
         }
+        list.shrink_to_fit();
         let dict = DictIndex::for_version(version);
         FastEncoder {
             w: version.nv_length_width(),

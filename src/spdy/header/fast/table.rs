@@ -10,11 +10,12 @@
 //! guesses: lookups by hash are confirmed by comparing the stored bytes.
 
 /// Number of entries.
-pub(super) const SLOTS: usize = 64;
-const _: () = assert!(SLOTS == 64, "bit masks over the slots are u64");
+pub(super) const SLOTS: usize = 128;
+const _: () = assert!(SLOTS == 128, "bit masks over the slots are u128");
+type Mask = u128;
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 4096;
-pub(super) const INDEX_BITS: u32 = 10;
+pub(super) const ARENA: usize = 4224;
+pub(super) const INDEX_BITS: u32 = 9;
 const MAX_HITS: u8 = 8;
 /// Longest pair (name + value bytes) worth keeping.
 pub(super) const MAX_PAIR: usize = ARENA / 2;
@@ -31,17 +32,17 @@ pub(super) struct Table {
     /// Times the entry was copied again (saturating): reused entries outlive one-offs.
     hits: [u8; SLOTS],
     /// Bit i: entry i holds a sensitive value (never a source for other text).
-    sensitive: u64,
+    sensitive: Mask,
     /// Bit i: slot i holds an entry.
-    live: u64,
+    live: Mask,
     /// The slots in the order of their bytes in the arena, oldest first:
     /// `ring[(first + k) % SLOTS]` for `k < count`.
     ring: [u8; SLOTS],
-    first: usize,
-    count: usize,
+    first: u16,
+    count: u16,
     /// Where the next entry's bytes go: the arena is a ring (entries never straddle its
     /// end), so nothing is ever moved to make room and the index stays valid.
-    head: usize,
+    head: u16,
     /// Per 4-byte hash: arena offset + 1 of its latest occurrence inside a non-sensitive
     /// value (0: none). Stale slots are harmless: a hit is confirmed against a live entry.
     index: [u16; 1 << INDEX_BITS],
@@ -84,11 +85,11 @@ fn tag(hash: u32) -> u16 {
 
 /// Bit i set where `a[i] == x` (SSE2: 16 lanes of u16 per pair of compares).
 #[inline]
-fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
+fn eq_mask16(a: &[u16; SLOTS], x: u16) -> Mask {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16};
-        let mut m = 0u64;
+        let mut m: Mask = 0;
         // SAFETY: SSE2 is always present on x86_64; each pair of loads reads 32 bytes
         // (16 × u16 at index 16k, k < SLOTS / 16) inside `a`, unaligned loads allowed.
         unsafe {
@@ -97,16 +98,16 @@ fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
                 let lo = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), needle);
                 let hi = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
                 let bits = _mm_movemask_epi8(_mm_packs_epi16(lo, hi));
-                m |= u64::from(bits as u32 & 0xffff) << (16 * k);
+                m |= Mask::from(bits as u32 & 0xffff) << (16 * k);
             }
         }
         m
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let mut m = 0u64;
+        let mut m: Mask = 0;
         for (i, &v) in a.iter().enumerate() {
-            m |= u64::from(v == x) << i;
+            m |= Mask::from(v == x) << i;
         }
         m
     }
@@ -115,14 +116,14 @@ fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
 /// Bit i set where `start[i] <= x < start[i] + len[i]` (all below 32768, so the
 /// signed SSE2 compares are exact).
 #[inline]
-fn covers(start: &[u16; SLOTS], len: &[u16; SLOTS], x: u16) -> u64 {
+fn covers(start: &[u16; SLOTS], len: &[u16; SLOTS], x: u16) -> Mask {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
             _mm_andnot_si128, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
             _mm_setzero_si128, _mm_sub_epi16,
         };
-        let mut m = 0u64;
+        let mut m: Mask = 0;
         // SAFETY: SSE2 is always present on x86_64; each load reads 8 × u16 at index 8k,
         // k < SLOTS / 8, inside the arrays (unaligned loads allowed).
         unsafe {
@@ -136,23 +137,23 @@ fn covers(start: &[u16; SLOTS], len: &[u16; SLOTS], x: u16) -> u64 {
             };
             for k in 0..SLOTS / 16 {
                 let bits = _mm_movemask_epi8(_mm_packs_epi16(lane(2 * k), lane(2 * k + 1)));
-                m |= u64::from(bits as u32 & 0xffff) << (16 * k);
+                m |= Mask::from(bits as u32 & 0xffff) << (16 * k);
             }
         }
         m
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let mut m = 0u64;
+        let mut m: Mask = 0;
         for i in 0..SLOTS {
-            m |= u64::from(start[i] <= x && x - start[i] < len[i]) << i;
+            m |= Mask::from(start[i] <= x && x - start[i] < len[i]) << i;
         }
         m
     }
 }
 
 /// The indices of the set bits of a mask, lowest first.
-struct BitIter(u64);
+struct BitIter(Mask);
 
 impl Iterator for BitIter {
     type Item = usize;
@@ -189,7 +190,7 @@ impl Table {
     }
 
     /// Bit i set for every entry in use.
-    fn live(&self) -> u64 {
+    fn live(&self) -> Mask {
         self.live
     }
 
@@ -258,7 +259,7 @@ impl Table {
         self.vstart[i] = (at + name.len()) as u16;
         self.vlen[i] = value.len() as u16;
         self.hits[i] = 0;
-        self.sensitive = (self.sensitive & !(1 << i)) | (u64::from(sensitive) << i);
+        self.sensitive = (self.sensitive & !((1 as Mask) << i)) | (Mask::from(sensitive) << i);
         self.push_back(i, at, need);
         if !sensitive {
             self.index_value(i);
@@ -266,10 +267,10 @@ impl Table {
     }
 
     fn push_back(&mut self, i: usize, at: usize, len: usize) {
-        self.live |= 1 << i;
-        self.ring[(self.first + self.count) % SLOTS] = i as u8;
+        self.live |= (1 as Mask) << i;
+        self.ring[(usize::from(self.first) + usize::from(self.count)) % SLOTS] = i as u8;
         self.count += 1;
-        self.head = at + len;
+        self.head = (at + len) as u16;
     }
 
     /// Where `need` bytes can go at the arena's head (wrapping to 0 when they do not fit
@@ -283,15 +284,16 @@ impl Table {
                 self.head = 0;
                 return 0;
             }
-            let start = if self.head + need <= ARENA { self.head } else { 0 };
-            let o = usize::from(self.off[usize::from(self.ring[self.first])]);
-            let free = if o < self.head { start == self.head || need <= o } else { start == self.head && self.head + need <= o };
-            if free && self.count < SLOTS {
+            let head = usize::from(self.head);
+            let start = if head + need <= ARENA { head } else { 0 };
+            let i = usize::from(self.ring[usize::from(self.first)]);
+            let o = usize::from(self.off[i]);
+            let free = if o < head { start == head || need <= o } else { start == head && head + need <= o };
+            if free && usize::from(self.count) < SLOTS {
                 return start;
             }
             // pop the oldest
-            let i = usize::from(self.ring[self.first]);
-            self.first = (self.first + 1) % SLOTS;
+            self.first = ((usize::from(self.first) + 1) % SLOTS) as u16;
             self.count -= 1;
             let len = self.nlen(i) + usize::from(self.vlen[i]);
             if self.hits[i] > 0 && self.pos[i] >= horizon {
@@ -300,18 +302,18 @@ impl Table {
                 // arena has wrapped), and when it has not wrapped everything before this
                 // entry is free; so the move stays inside free bytes and its own
                 // (memmove handles the overlap)
-                let at = if self.head + len <= ARENA { self.head } else { 0 };
+                let at = if head + len <= ARENA { head } else { 0 };
                 self.hits[i] -= 1;
                 self.arena.copy_within(o..o + len, at);
                 self.vstart[i] = self.vstart[i] - self.off[i] + at as u16;
                 self.off[i] = at as u16;
-                self.live &= !(1 << i);
+                self.live &= !((1 as Mask) << i);
                 self.push_back(i, at, len);
-                if self.sensitive & (1 << i) == 0 {
+                if self.sensitive & ((1 as Mask) << i) == 0 {
                     self.index_value(i);
                 }
             } else {
-                self.live &= !(1 << i);
+                self.live &= !((1 as Mask) << i);
             }
         }
     }
@@ -369,7 +371,7 @@ mod tests {
             add(&mut t, b"x-seq", format!("value number {k:04} {}", "y".repeat(60)).as_bytes(), 1000 + k);
         }
         let held: usize = BitIter(t.live).map(|i| t.nlen(i) + usize::from(t.vlen[i])).sum();
-        assert!(t.count == t.live.count_ones() as usize && held <= ARENA);
+        assert!(u32::from(t.count) == t.live.count_ones() && held <= ARENA);
         assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()), Some(1199));
         assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
         // every live entry still holds its own bytes after compactions
