@@ -14,8 +14,8 @@ pub(super) const SLOTS: usize = 128;
 const _: () = assert!(SLOTS == 128, "bit masks over the slots are u128");
 type Mask = u128;
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 4224;
-pub(super) const INDEX_BITS: u32 = 9;
+pub(super) const ARENA: usize = 5240;
+pub(super) const INDEX_BITS: u32 = 8;
 const MAX_HITS: u8 = 8;
 /// Longest pair (name + value bytes) worth keeping.
 pub(super) const MAX_PAIR: usize = ARENA / 2;
@@ -24,7 +24,9 @@ pub(super) struct Table {
     /// 16-bit tags of the name's and the pair's keys (a tag hit is confirmed on the bytes).
     name_tag: [u16; SLOTS],
     pair_tag: [u16; SLOTS],
-    pos: [u64; SLOTS],
+    /// Stream position of the entry's latest copy, minus `base` (see [`Table::rel`]).
+    pos: [u32; SLOTS],
+    base: u64,
     off: [u16; SLOTS],
     /// Arena offset of the value (the name is `off..vstart`).
     vstart: [u16; SLOTS],
@@ -174,6 +176,7 @@ impl Table {
             name_tag: [0; SLOTS],
             pair_tag: [0; SLOTS],
             pos: [0; SLOTS],
+            base: 0,
             off: [0; SLOTS],
             vstart: [0; SLOTS],
             vlen: [0; SLOTS],
@@ -194,6 +197,26 @@ impl Table {
         self.live
     }
 
+    /// Stream position of entry i's latest copy.
+    fn at(&self, i: usize) -> u64 {
+        self.base + u64::from(self.pos[i])
+    }
+
+    /// `pos` (the current stream position, never below any stored one) as a 32-bit
+    /// offset from `base`. Every 2 GiB `base` moves up to `pos - 2 × WINDOW`; entries
+    /// older than that are pinned at the new base, still out of reach for good (a copy
+    /// needs a distance of at most `WINDOW`), so no offset ever wraps into reach.
+    fn rel(&mut self, pos: u64) -> u32 {
+        if pos - self.base >= 1 << 31 {
+            let base = pos - 2 * super::WINDOW;
+            for i in BitIter(self.live) {
+                self.pos[i] = u32::try_from(self.at(i).saturating_sub(base)).unwrap_or(0);
+            }
+            self.base = base;
+        }
+        (pos - self.base) as u32
+    }
+
     fn nlen(&self, i: usize) -> usize {
         usize::from(self.vstart[i] - self.off[i])
     }
@@ -212,7 +235,7 @@ impl Table {
     pub(super) fn find_pair(&self, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
         BitIter(self.live() & eq_mask16(&self.pair_tag, tag(pair_hash)))
             .find(|&i| self.name(i) == name && self.value(i) == value)
-            .map(|i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+            .map(|i| Found { index: i, pos: self.at(i), value: self.value(i) })
     }
 
     /// Every entry with this name whose copy starts at or after `min_pos`.
@@ -223,13 +246,13 @@ impl Table {
         min_pos: u64,
     ) -> impl Iterator<Item = Found<'a>> + 'a {
         BitIter(self.live() & eq_mask16(&self.name_tag, tag(name_hash)))
-            .filter(move |&i| self.pos[i] >= min_pos && self.name(i) == name)
-            .map(move |i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+            .filter(move |&i| self.at(i) >= min_pos && self.name(i) == name)
+            .map(move |i| Found { index: i, pos: self.at(i), value: self.value(i) })
     }
 
     /// Records that entry `index` was just emitted again at `pos`.
     pub(super) fn touch(&mut self, index: usize, pos: u64) {
-        self.pos[index] = pos;
+        self.pos[index] = self.rel(pos);
         self.hits[index] = self.hits[index].saturating_add(1).min(MAX_HITS);
     }
 
@@ -239,8 +262,8 @@ impl Table {
     pub(super) fn same_value_len(&self, len: usize, other_than: u32, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
         // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
         let len = u16::try_from(len).unwrap_or(u16::MAX);
-        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask16(&self.name_tag, tag(other_than))).filter(move |&i| self.pos[i] >= min_pos)
-            .map(move |i| (self.pos[i], self.nlen(i), self.value(i)))
+        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask16(&self.name_tag, tag(other_than))).filter(move |&i| self.at(i) >= min_pos)
+            .map(move |i| (self.at(i), self.nlen(i), self.value(i)))
     }
 
     pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64, sensitive: bool) {
@@ -254,7 +277,7 @@ impl Table {
         self.arena[at + name.len()..at + need].copy_from_slice(value);
         self.name_tag[i] = tag(name_hash);
         self.pair_tag[i] = tag(pair_hash);
-        self.pos[i] = pos;
+        self.pos[i] = self.rel(pos);
         self.off[i] = at as u16;
         self.vstart[i] = (at + name.len()) as u16;
         self.vlen[i] = value.len() as u16;
@@ -296,7 +319,7 @@ impl Table {
             self.first = ((usize::from(self.first) + 1) % SLOTS) as u16;
             self.count -= 1;
             let len = self.nlen(i) + usize::from(self.vlen[i]);
-            if self.hits[i] > 0 && self.pos[i] >= horizon {
+            if self.hits[i] > 0 && self.at(i) >= horizon {
                 // rescue, to the head or, when it does not fit before the end, to 0: the
                 // bytes after the head are free up to the next entry (this one, when the
                 // arena has wrapped), and when it has not wrapped everything before this
@@ -345,7 +368,7 @@ impl Table {
         let i = BitIter(self.live & !self.sensitive & covers(&self.vstart, &self.vlen, x as u16)).next()?;
         let vstart = usize::from(self.vstart[i]);
         let len = super::dict::common_prefix(&self.arena[x..vstart + usize::from(self.vlen[i])], text);
-        let pos = self.pos[i] + (2 * w + self.nlen(i) + (x - vstart)) as u64;
+        let pos = self.at(i) + (2 * w + self.nlen(i) + (x - vstart)) as u64;
         (len >= 4 && pos >= min_pos).then_some((len, pos))
     }
 }
@@ -376,9 +399,26 @@ mod tests {
         assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
         // every live entry still holds its own bytes after compactions
         for i in BitIter(t.live) {
-            let k = t.pos[i] - 1000;
+            let k = t.at(i) - 1000;
             assert_eq!(t.value(i), format!("value number {k:04} {}", "y".repeat(60)).as_bytes());
         }
+    }
+
+    #[test]
+    fn positions_past_2_gib_keep_old_entries_out_of_reach() {
+        let mut t = Table::new();
+        add(&mut t, b"x-old", b"stale", 1000);
+        add(&mut t, b"x-new", b"fresh", 1100);
+        let far = 3u64 << 30;
+        let hn = hash(b"x-new", 0);
+        let f = t.find_pair(hash(b"fresh", hn), b"x-new", b"fresh").map(|f| f.index).unwrap();
+        t.touch(f, far);
+        assert_eq!(has(&t, b"x-new", b"fresh"), Some(far));
+        // pinned at the new base: 2 × 32 KiB behind, never within a copy's reach again
+        let old = has(&t, b"x-old", b"stale").unwrap();
+        assert!(old <= far - 2 * crate::spdy::header::fast::WINDOW && far - old > 32_768);
+        add(&mut t, b"x-later", b"v", far + 10);
+        assert_eq!(has(&t, b"x-later", b"v"), Some(far + 10));
     }
 
     #[test]
