@@ -39,6 +39,8 @@ pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [b"cookie", b"set-cookie", b"authoriza
 /// Farthest a deflate distance may reach (RFC 1951 §3.2.5).
 const WINDOW: u64 = 32_768;
 const MAX_MATCH: u32 = 258;
+/// Shortest value for which values of other names are searched for an aligned match.
+const CROSS_MIN: usize = 8;
 
 /// Per-session encoder. See the module docs.
 pub struct FastEncoder {
@@ -283,30 +285,29 @@ impl FastEncoder {
             let min_pos = pos.saturating_sub(WINDOW);
             let mut best: Option<(usize, u64, usize)> = None; // (score, pos, entry value len)
             let mut best_value: &[u8] = &[];
+            // bytes of the value the best candidate covers (what cross must beat)
+            let mut same = 0;
             for f in self.table.same_name(hn, name, min_pos) {
-                let score = if sens {
-                    0
+                let (score, covered) = if sens {
+                    (0, 0)
                 } else if f.value.len() == value.len() {
-                    w + name.len() + w + aligned_equal(value, f.value)
+                    let eq = aligned_equal(value, f.value);
+                    (w + name.len() + w + eq, eq)
                 } else {
-                    w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()))
-                        + common_prefix(value, f.value)
+                    let cp = common_prefix(value, f.value);
+                    (w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len())) + cp, cp)
                 };
                 if best.is_none_or(|(sc, p, _)| score > sc || (score == sc && f.pos > p)) {
                     best = Some((score, f.pos, f.value.len()));
                     best_value = f.value;
+                    same = covered;
                 }
             }
 
             // 3. for a non-sensitive value, an earlier value of another name with the same
             //    length may line up better (dates in date / expires / last-modified)
             let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
-            if !sens && value.len() >= 4 {
-                let same = match best {
-                    Some((_, _, flen)) if flen == value.len() => aligned_equal(value, best_value),
-                    Some(_) => common_prefix(value, best_value),
-                    None => 0,
-                };
+            if !sens && value.len() >= CROSS_MIN {
                 let vpos = base + vstart as u64;
                 for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
                     let evpos = epos + (2 * w + enlen) as u64;
