@@ -36,6 +36,13 @@ pub(super) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
         }
         i += 8;
     }
+    if i < n && n >= 8 {
+        // the tail: the last 8 bytes, of which the first `i - (n - 8)` are known equal
+        let x = u64::from_le_bytes(a[n - 8..n].try_into().expect("8"))
+            ^ u64::from_le_bytes(b[n - 8..n].try_into().expect("8"));
+        let x = x >> (8 * (i + 8 - n));
+        return if x == 0 { n } else { i + (x.trailing_zeros() / 8) as usize };
+    }
     while i < n && a[i] == b[i] {
         i += 1;
     }

@@ -10,31 +10,31 @@ const CLEN_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3,
 /// At least two symbols always get a code (as zlib does), so every code is complete.
 pub(super) fn lengths(freq: &[u32], max_bits: u32, lens: &mut [u8]) {
     lens.iter_mut().for_each(|l| *l = 0);
-    // (freq, symbol) of used symbols, sorted ascending
-    let mut leaves = [(0u32, 0u16); 288];
+    // used symbols as (freq << 9 | symbol) keys, sorted ascending (freq ascending)
+    let mut keys = [0u32; 288];
     let mut n = 0;
     for (s, &f) in freq.iter().enumerate() {
         if f > 0 {
-            leaves[n] = (f, s as u16);
+            keys[n] = f.min(1 << 22) << 9 | s as u32;
             n += 1;
         }
     }
-    let mut s = 0u16;
+    let mut s = 0u32;
     while n < 2 {
-        if freq[usize::from(s)] == 0 {
-            leaves[n] = (1, s);
+        if freq[s as usize] == 0 {
+            keys[n] = 1 << 9 | s;
             n += 1;
         }
         s += 1;
     }
-    let leaves = &mut leaves[..n];
-    leaves.sort_unstable();
+    let keys = &mut keys[..n];
+    keys.sort_unstable();
 
     // two-queue Huffman: weights of leaves then internal nodes, parent links
     let mut weight = [0u32; 576];
     let mut parent = [0u16; 576];
-    for (i, l) in leaves.iter().enumerate() {
-        weight[i] = l.0;
+    for (i, k) in keys.iter().enumerate() {
+        weight[i] = k >> 9;
     }
     let (mut next_leaf, mut next_node, mut made) = (0usize, n, n);
     let pick = |weight: &[u32; 576], made: usize, next_leaf: &mut usize, next_node: &mut usize| -> usize {
@@ -81,7 +81,7 @@ pub(super) fn lengths(freq: &[u32], max_bits: u32, lens: &mut [u8]) {
     let mut k = 0;
     for l in (1..=max_bits).rev() {
         for _ in 0..count[l as usize] {
-            lens[usize::from(leaves[k].1)] = l as u8;
+            lens[(keys[k] & 0x1ff) as usize] = l as u8;
             k += 1;
         }
     }

@@ -39,6 +39,8 @@ pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [b"cookie", b"set-cookie", b"authoriza
 /// Farthest a deflate distance may reach (RFC 1951 §3.2.5).
 const WINDOW: u64 = 32_768;
 const MAX_MATCH: u32 = 258;
+/// Shortest value for which values of other names are searched for an aligned match.
+const CROSS_MIN: usize = 8;
 
 /// Per-session encoder. See the module docs.
 pub struct FastEncoder {
@@ -157,6 +159,7 @@ impl FastEncoder {
                 list.push((hash(&n, 0), n));
             }
         }
+        list.shrink_to_fit();
         let dict = DictIndex::for_version(version);
         FastEncoder {
             w: version.nv_length_width(),
@@ -268,7 +271,7 @@ impl FastEncoder {
             // 1. the same pair, whole, within reach: one copy (merging with the previous
             //    pair's copy when they were sent side by side before)
             let mut existing = None;
-            if let Some(f) = self.table.find_pair(hn, hp, name, value) {
+            if let Some(f) = self.table.find_pair(hp, name, value) {
                 if pos - f.pos <= WINDOW {
                     push_copy(&mut s.tokens, vend - ps, pos - f.pos);
                     self.table.touch(f.index, pos);
@@ -282,30 +285,29 @@ impl FastEncoder {
             let min_pos = pos.saturating_sub(WINDOW);
             let mut best: Option<(usize, u64, usize)> = None; // (score, pos, entry value len)
             let mut best_value: &[u8] = &[];
+            // bytes of the value the best candidate covers (what cross must beat)
+            let mut same = 0;
             for f in self.table.same_name(hn, name, min_pos) {
-                let score = if sens {
-                    w + name.len()
+                let (score, covered) = if sens {
+                    (0, 0)
                 } else if f.value.len() == value.len() {
-                    w + name.len() + w + aligned_equal(value, f.value)
+                    let eq = aligned_equal(value, f.value);
+                    (w + name.len() + w + eq, eq)
                 } else {
-                    w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()))
-                        + common_prefix(value, f.value)
+                    let cp = common_prefix(value, f.value);
+                    (w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len())) + cp, cp)
                 };
                 if best.is_none_or(|(sc, p, _)| score > sc || (score == sc && f.pos > p)) {
                     best = Some((score, f.pos, f.value.len()));
                     best_value = f.value;
+                    same = covered;
                 }
             }
 
             // 3. for a non-sensitive value, an earlier value of another name with the same
             //    length may line up better (dates in date / expires / last-modified)
             let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
-            if !sens && value.len() >= 4 {
-                let same = match best {
-                    Some((_, _, flen)) if flen == value.len() => aligned_equal(value, best_value),
-                    Some(_) => common_prefix(value, best_value),
-                    None => 0,
-                };
+            if !sens && value.len() >= CROSS_MIN {
                 let vpos = base + vstart as u64;
                 for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
                     let evpos = epos + (2 * w + enlen) as u64;
@@ -538,37 +540,49 @@ fn len_bytes(w: usize, n: usize) -> [u8; 4] {
     out
 }
 
-/// Bit k set when `a[k] == b[k]`, for the first 64 bytes (SWAR: 8 bytes per step).
+/// Bit k set when `a[k] == b[k]`, for the first 64 bytes.
 #[inline]
 fn equal_bitmap(a: &[u8], b: &[u8]) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let n = a.len().min(b.len()).min(64);
-    let mut m = 0u64;
-    let mut i = 0;
-    while i + 8 <= n {
-        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8"))
-            ^ u64::from_le_bytes(b[i..i + 8].try_into().expect("8"));
-        let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
-        let equal = !nonzero & HIGH;
-        // gather the 8 high bits into one byte (no two partial products share a bit)
-        m |= ((equal >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << i;
-        i += 8;
-    }
-    if i < n {
-        if n >= 8 {
-            // the tail: the last 8 bytes (overlapping what is done), shifted into place
-            let x = u64::from_le_bytes(a[n - 8..n].try_into().expect("8"))
-                ^ u64::from_le_bytes(b[n - 8..n].try_into().expect("8"));
-            let nonzero = (((x & LOW7) + LOW7) | x) & HIGH;
-            let last8 = ((!nonzero & HIGH) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-            m |= (last8 >> (8 - (n - i))) << i;
-        } else {
-            while i < n {
-                m |= u64::from(a[i] == b[i]) << i;
-                i += 1;
-            }
+    let (a, b) = (&a[..n], &b[..n]);
+    #[cfg(target_arch = "x86_64")]
+    if n >= 16 {
+        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
+        let mut m = 0u64;
+        // SAFETY: SSE2 is part of the x86_64 baseline; every load reads the 16 bytes at
+        // `k..k + 16` with `k + 16 <= n`, inside both slices (unaligned loads allowed).
+        let eq16 = |k: usize| unsafe {
+            let x = _mm_loadu_si128(a.as_ptr().add(k).cast());
+            let y = _mm_loadu_si128(b.as_ptr().add(k).cast());
+            u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) as u32 & 0xffff)
+        };
+        let mut k = 0;
+        while k + 16 <= n {
+            m |= eq16(k) << k;
+            k += 16;
         }
+        if k < n {
+            // the tail: the last 16 bytes (overlapping what is done), shifted into place
+            m |= (eq16(n - 16) >> (16 - (n - k))) << k;
+        }
+        return m;
+    }
+    if n >= 8 {
+        // two 8-byte words, the second overlapping the first
+        let word = |k: usize| {
+            let x = u64::from_le_bytes(a[k..k + 8].try_into().expect("8"))
+                ^ u64::from_le_bytes(b[k..k + 8].try_into().expect("8"));
+            const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+            const HIGH: u64 = 0x8080_8080_8080_8080;
+            let equal = !((((x & LOW7) + LOW7) | x) & HIGH) & HIGH;
+            // gather the 8 high bits into one byte (no two partial products share a bit)
+            (equal >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+        };
+        return word(0) | word(n - 8) << (n - 8);
+    }
+    let mut m = 0u64;
+    for k in 0..n {
+        m |= u64::from(a[k] == b[k]) << k;
     }
     m
 }
@@ -576,11 +590,14 @@ fn equal_bitmap(a: &[u8], b: &[u8]) -> u64 {
 /// About how many bytes of `a` a same-distance copy from `b` (same length) covers: bytes
 /// in runs of at least 3 equal bytes (runs are cut at 64-byte boundaries; used to rank).
 fn aligned_equal(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
     let mut total = 0;
-    for (x, y) in a.chunks(64).zip(b.chunks(64)) {
-        let m = equal_bitmap(x, y);
+    let mut k = 0;
+    while k < n {
+        let m = equal_bitmap(&a[k..n], &b[k..n]);
         let starts = m & (m >> 1) & (m >> 2);
         total += (starts | starts << 1 | starts << 2).count_ones() as usize;
+        k += 64;
     }
     total
 }

@@ -10,32 +10,41 @@
 //! guesses: lookups by hash are confirmed by comparing the stored bytes.
 
 /// Number of entries.
-pub(super) const SLOTS: usize = 64;
-const _: () = assert!(SLOTS == 64, "bit masks over the slots are u64");
+pub(super) const SLOTS: usize = 128;
+const _: () = assert!(SLOTS == 128, "bit masks over the slots are u128");
+type Mask = u128;
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 4096;
-pub(super) const INDEX_BITS: u32 = 10;
+pub(super) const ARENA: usize = 5240;
+pub(super) const INDEX_BITS: u32 = 8;
 const MAX_HITS: u8 = 8;
-const HIT_CREDIT: u64 = 8192;
 /// Longest pair (name + value bytes) worth keeping.
 pub(super) const MAX_PAIR: usize = ARENA / 2;
 
 pub(super) struct Table {
-    name_hash: [u32; SLOTS],
-    pair_hash: [u32; SLOTS],
-    pos: [u64; SLOTS],
+    /// 16-bit tags of the name's and the pair's keys (a tag hit is confirmed on the bytes).
+    name_tag: [u16; SLOTS],
+    pair_tag: [u16; SLOTS],
+    /// Stream position of the entry's latest copy, minus `base` (see [`Table::rel`]).
+    pos: [u32; SLOTS],
+    base: u64,
     off: [u16; SLOTS],
-    nlen: [u16; SLOTS],
+    /// Arena offset of the value (the name is `off..vstart`).
+    vstart: [u16; SLOTS],
     vlen: [u16; SLOTS],
     /// Times the entry was copied again (saturating): reused entries outlive one-offs.
     hits: [u8; SLOTS],
     /// Bit i: entry i holds a sensitive value (never a source for other text).
-    sensitive: u64,
-    used: usize,
-    /// Bytes of live entries.
-    live: usize,
-    /// First free byte of `arena`.
-    top: usize,
+    sensitive: Mask,
+    /// Bit i: slot i holds an entry.
+    live: Mask,
+    /// The slots in the order of their bytes in the arena, oldest first:
+    /// `ring[(first + k) % SLOTS]` for `k < count`.
+    ring: [u8; SLOTS],
+    first: u16,
+    count: u16,
+    /// Where the next entry's bytes go: the arena is a ring (entries never straddle its
+    /// end), so nothing is ever moved to make room and the index stays valid.
+    head: u16,
     /// Per 4-byte hash: arena offset + 1 of its latest occurrence inside a non-sensitive
     /// value (0: none). Stale slots are harmless: a hit is confirmed against a live entry.
     index: [u16; 1 << INDEX_BITS],
@@ -49,62 +58,40 @@ pub(super) struct Found<'a> {
     pub(super) value: &'a [u8],
 }
 
-/// 32-bit hash of a short byte string (8 bytes per step).
+/// 32-bit key of a byte string from its length and its first and last 8 bytes: O(1)
+/// whatever the length (values run to kilobytes). Strings differing only in the middle
+/// share a key; every lookup confirms a key hit by comparing the bytes.
 #[inline]
 pub(super) fn hash(bytes: &[u8], seed: u32) -> u32 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = u64::from(seed) ^ (bytes.len() as u64).wrapping_mul(K);
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        h = (h ^ v).wrapping_mul(K).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
+    let n = bytes.len();
+    let (head, tail) = if n >= 8 {
+        (
+            u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")),
+            u64::from_le_bytes(bytes[n - 8..].try_into().expect("8 bytes")),
+        )
+    } else {
         let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(buf)).wrapping_mul(K).rotate_left(29);
-    }
-    (h.wrapping_mul(K) >> 32) as u32
+        buf[..n].copy_from_slice(bytes);
+        (u64::from_le_bytes(buf), 0)
+    };
+    let h = (u64::from(seed) ^ (n as u64).wrapping_mul(K) ^ head).wrapping_mul(K);
+    let h = (h.rotate_left(29) ^ tail).wrapping_mul(K);
+    (h >> 32) as u32
 }
 
-/// Bit i set where `a[i] == x`: SSE2 compares 4 lanes at a time (SSE2 is part of the
-/// x86_64 baseline, so no runtime detection is needed); a plain loop elsewhere.
-#[inline]
-fn eq_mask32(a: &[u32; SLOTS], x: u32) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_castsi128_ps, _mm_cmpeq_epi32, _mm_loadu_si128, _mm_movemask_ps, _mm_set1_epi32};
-        let mut m = 0u64;
-        // SAFETY: SSE2 is always present on x86_64; every load reads 16 bytes inside `a`
-        // (4 × u32 at index 4k, k < SLOTS / 4) and loadu has no alignment requirement.
-        unsafe {
-            let needle = _mm_set1_epi32(x as i32);
-            for k in 0..SLOTS / 4 {
-                let v = _mm_loadu_si128(a.as_ptr().add(4 * k).cast());
-                let bits = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v, needle)));
-                m |= u64::from(bits as u32) << (4 * k);
-            }
-        }
-        m
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let mut m = 0u64;
-        for (i, &v) in a.iter().enumerate() {
-            m |= u64::from(v == x) << i;
-        }
-        m
-    }
+#[inline(always)]
+fn tag(hash: u32) -> u16 {
+    (hash >> 16) as u16
 }
 
 /// Bit i set where `a[i] == x` (SSE2: 16 lanes of u16 per pair of compares).
 #[inline]
-fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
+fn eq_mask16(a: &[u16; SLOTS], x: u16) -> Mask {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16};
-        let mut m = 0u64;
+        let mut m: Mask = 0;
         // SAFETY: SSE2 is always present on x86_64; each pair of loads reads 32 bytes
         // (16 × u16 at index 16k, k < SLOTS / 16) inside `a`, unaligned loads allowed.
         unsafe {
@@ -113,23 +100,62 @@ fn eq_mask16(a: &[u16; SLOTS], x: u16) -> u64 {
                 let lo = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), needle);
                 let hi = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
                 let bits = _mm_movemask_epi8(_mm_packs_epi16(lo, hi));
-                m |= u64::from(bits as u32 & 0xffff) << (16 * k);
+                m |= Mask::from(bits as u32 & 0xffff) << (16 * k);
             }
         }
         m
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let mut m = 0u64;
+        let mut m: Mask = 0;
         for (i, &v) in a.iter().enumerate() {
-            m |= u64::from(v == x) << i;
+            m |= Mask::from(v == x) << i;
+        }
+        m
+    }
+}
+
+/// Bit i set where `start[i] <= x < start[i] + len[i]` (all below 32768, so the
+/// signed SSE2 compares are exact).
+#[inline]
+fn covers(start: &[u16; SLOTS], len: &[u16; SLOTS], x: u16) -> Mask {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            _mm_andnot_si128, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
+            _mm_setzero_si128, _mm_sub_epi16,
+        };
+        let mut m: Mask = 0;
+        // SAFETY: SSE2 is always present on x86_64; each load reads 8 × u16 at index 8k,
+        // k < SLOTS / 8, inside the arrays (unaligned loads allowed).
+        unsafe {
+            let xv = _mm_set1_epi16(x as i16);
+            let zero = _mm_setzero_si128();
+            let lane = |k: usize| {
+                let d = _mm_sub_epi16(xv, _mm_loadu_si128(start.as_ptr().add(8 * k).cast()));
+                let l = _mm_loadu_si128(len.as_ptr().add(8 * k).cast());
+                // d >= 0 && l > d
+                _mm_andnot_si128(_mm_cmpgt_epi16(zero, d), _mm_cmpgt_epi16(l, d))
+            };
+            for k in 0..SLOTS / 16 {
+                let bits = _mm_movemask_epi8(_mm_packs_epi16(lane(2 * k), lane(2 * k + 1)));
+                m |= Mask::from(bits as u32 & 0xffff) << (16 * k);
+            }
+        }
+        m
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut m: Mask = 0;
+        for i in 0..SLOTS {
+            m |= Mask::from(start[i] <= x && x - start[i] < len[i]) << i;
         }
         m
     }
 }
 
 /// The indices of the set bits of a mask, lowest first.
-struct BitIter(u64);
+struct BitIter(Mask);
 
 impl Iterator for BitIter {
     type Item = usize;
@@ -147,46 +173,69 @@ impl Iterator for BitIter {
 impl Table {
     pub(super) fn new() -> Self {
         Table {
-            name_hash: [0; SLOTS],
-            pair_hash: [0; SLOTS],
+            name_tag: [0; SLOTS],
+            pair_tag: [0; SLOTS],
             pos: [0; SLOTS],
+            base: 0,
             off: [0; SLOTS],
-            nlen: [0; SLOTS],
+            vstart: [0; SLOTS],
             vlen: [0; SLOTS],
             hits: [0; SLOTS],
             sensitive: 0,
-            used: 0,
             live: 0,
-            top: 0,
+            ring: [0; SLOTS],
+            first: 0,
+            count: 0,
+            head: 0,
             index: [0; 1 << INDEX_BITS],
             arena: [0; ARENA],
         }
     }
 
     /// Bit i set for every entry in use.
-    fn live(&self) -> u64 {
-        if self.used == SLOTS {
-            u64::MAX
-        } else {
-            (1u64 << self.used) - 1
+    fn live(&self) -> Mask {
+        self.live
+    }
+
+    /// Stream position of entry i's latest copy.
+    fn at(&self, i: usize) -> u64 {
+        self.base + u64::from(self.pos[i])
+    }
+
+    /// `pos` (the current stream position, never below any stored one) as a 32-bit
+    /// offset from `base`. Every 2 GiB `base` moves up to `pos - 2 × WINDOW`; entries
+    /// older than that are pinned at the new base, still out of reach for good (a copy
+    /// needs a distance of at most `WINDOW`), so no offset ever wraps into reach.
+    fn rel(&mut self, pos: u64) -> u32 {
+        if pos - self.base >= 1 << 31 {
+            let base = pos - 2 * super::WINDOW;
+            for i in BitIter(self.live) {
+                self.pos[i] = u32::try_from(self.at(i).saturating_sub(base)).unwrap_or(0);
+            }
+            self.base = base;
         }
+        (pos - self.base) as u32
+    }
+
+    fn nlen(&self, i: usize) -> usize {
+        usize::from(self.vstart[i] - self.off[i])
     }
 
     fn name(&self, i: usize) -> &[u8] {
         let off = usize::from(self.off[i]);
-        &self.arena[off..off + usize::from(self.nlen[i])]
+        &self.arena[off..usize::from(self.vstart[i])]
     }
 
     fn value(&self, i: usize) -> &[u8] {
-        let off = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let off = usize::from(self.vstart[i]);
         &self.arena[off..off + usize::from(self.vlen[i])]
     }
 
     /// The entry holding exactly this pair, if any (its copy may be out of reach).
-    pub(super) fn find_pair(&self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
-        BitIter(self.live() & eq_mask32(&self.pair_hash, pair_hash) & eq_mask32(&self.name_hash, name_hash))
+    pub(super) fn find_pair(&self, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
+        BitIter(self.live() & eq_mask16(&self.pair_tag, tag(pair_hash)))
             .find(|&i| self.name(i) == name && self.value(i) == value)
-            .map(|i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+            .map(|i| Found { index: i, pos: self.at(i), value: self.value(i) })
     }
 
     /// Every entry with this name whose copy starts at or after `min_pos`.
@@ -196,14 +245,14 @@ impl Table {
         name: &'a [u8],
         min_pos: u64,
     ) -> impl Iterator<Item = Found<'a>> + 'a {
-        BitIter(self.live() & eq_mask32(&self.name_hash, name_hash))
-            .filter(move |&i| self.pos[i] >= min_pos && self.name(i) == name)
-            .map(move |i| Found { index: i, pos: self.pos[i], value: self.value(i) })
+        BitIter(self.live() & eq_mask16(&self.name_tag, tag(name_hash)))
+            .filter(move |&i| self.at(i) >= min_pos && self.name(i) == name)
+            .map(move |i| Found { index: i, pos: self.at(i), value: self.value(i) })
     }
 
     /// Records that entry `index` was just emitted again at `pos`.
     pub(super) fn touch(&mut self, index: usize, pos: u64) {
-        self.pos[index] = pos;
+        self.pos[index] = self.rel(pos);
         self.hits[index] = self.hits[index].saturating_add(1).min(MAX_HITS);
     }
 
@@ -213,8 +262,8 @@ impl Table {
     pub(super) fn same_value_len(&self, len: usize, other_than: u32, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
         // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
         let len = u16::try_from(len).unwrap_or(u16::MAX);
-        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask32(&self.name_hash, other_than)).filter(move |&i| self.pos[i] >= min_pos)
-            .map(move |i| (self.pos[i], usize::from(self.nlen[i]), self.value(i)))
+        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask16(&self.name_tag, tag(other_than))).filter(move |&i| self.at(i) >= min_pos)
+            .map(move |i| (self.at(i), self.nlen(i), self.value(i)))
     }
 
     pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64, sensitive: bool) {
@@ -222,28 +271,73 @@ impl Table {
         if need > MAX_PAIR {
             return;
         }
-        while self.used == SLOTS || self.live + need > ARENA {
-            self.evict_oldest(pos);
-        }
-        if self.top + need > ARENA {
-            self.compact();
-        }
-        let i = self.used;
-        self.used += 1;
-        self.arena[self.top..self.top + name.len()].copy_from_slice(name);
-        self.arena[self.top + name.len()..self.top + need].copy_from_slice(value);
-        self.name_hash[i] = name_hash;
-        self.pair_hash[i] = pair_hash;
-        self.pos[i] = pos;
-        self.off[i] = self.top as u16;
-        self.nlen[i] = name.len() as u16;
+        let at = self.make_room(need, pos);
+        let i = (!self.live).trailing_zeros() as usize;
+        self.arena[at..at + name.len()].copy_from_slice(name);
+        self.arena[at + name.len()..at + need].copy_from_slice(value);
+        self.name_tag[i] = tag(name_hash);
+        self.pair_tag[i] = tag(pair_hash);
+        self.pos[i] = self.rel(pos);
+        self.off[i] = at as u16;
+        self.vstart[i] = (at + name.len()) as u16;
         self.vlen[i] = value.len() as u16;
         self.hits[i] = 0;
-        self.sensitive = (self.sensitive & !(1 << i)) | (u64::from(sensitive) << i);
-        self.top += need;
-        self.live += need;
+        self.sensitive = (self.sensitive & !((1 as Mask) << i)) | (Mask::from(sensitive) << i);
+        self.push_back(i, at, need);
         if !sensitive {
             self.index_value(i);
+        }
+    }
+
+    fn push_back(&mut self, i: usize, at: usize, len: usize) {
+        self.live |= (1 as Mask) << i;
+        self.ring[(usize::from(self.first) + usize::from(self.count)) % SLOTS] = i as u8;
+        self.count += 1;
+        self.head = (at + len) as u16;
+    }
+
+    /// Where `need` bytes can go at the arena's head (wrapping to 0 when they do not fit
+    /// before its end) once a slot is free: pops the oldest entries until then. A popped
+    /// entry still in reach that was copied again moves to the head instead of leaving
+    /// (each move spends one of its hits), so entries live by reuse, not by age alone.
+    fn make_room(&mut self, need: usize, now: u64) -> usize {
+        let horizon = now.saturating_sub(super::WINDOW);
+        loop {
+            if self.count == 0 {
+                self.head = 0;
+                return 0;
+            }
+            let head = usize::from(self.head);
+            let start = if head + need <= ARENA { head } else { 0 };
+            let i = usize::from(self.ring[usize::from(self.first)]);
+            let o = usize::from(self.off[i]);
+            let free = if o < head { start == head || need <= o } else { start == head && head + need <= o };
+            if free && usize::from(self.count) < SLOTS {
+                return start;
+            }
+            // pop the oldest
+            self.first = ((usize::from(self.first) + 1) % SLOTS) as u16;
+            self.count -= 1;
+            let len = self.nlen(i) + usize::from(self.vlen[i]);
+            if self.hits[i] > 0 && self.at(i) >= horizon {
+                // rescue, to the head or, when it does not fit before the end, to 0: the
+                // bytes after the head are free up to the next entry (this one, when the
+                // arena has wrapped), and when it has not wrapped everything before this
+                // entry is free; so the move stays inside free bytes and its own
+                // (memmove handles the overlap)
+                let at = if head + len <= ARENA { head } else { 0 };
+                self.hits[i] -= 1;
+                self.arena.copy_within(o..o + len, at);
+                self.vstart[i] = self.vstart[i] - self.off[i] + at as u16;
+                self.off[i] = at as u16;
+                self.live &= !((1 as Mask) << i);
+                self.push_back(i, at, len);
+                if self.sensitive & ((1 as Mask) << i) == 0 {
+                    self.index_value(i);
+                }
+            } else {
+                self.live &= !((1 as Mask) << i);
+            }
         }
     }
 
@@ -254,7 +348,7 @@ impl Table {
     }
 
     fn index_value(&mut self, i: usize) {
-        let start = usize::from(self.off[i]) + usize::from(self.nlen[i]);
+        let start = usize::from(self.off[i]) + self.nlen(i);
         let end = start + usize::from(self.vlen[i]);
         // every other position: a match found one byte late loses one byte of length
         for k in (start..end.saturating_sub(3)).step_by(2) {
@@ -270,77 +364,12 @@ impl Table {
             return None;
         }
         let x = usize::from(self.index[Self::slot(text)]).checked_sub(1)?;
-        let len = super::dict::common_prefix(&self.arena[x..self.top.max(x)], text);
-        if len < 4 {
-            return None;
-        }
-        let i = (0..self.used).find(|&i| {
-            let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
-            vstart <= x && x < vstart + usize::from(self.vlen[i])
-        })?;
-        if self.sensitive & (1 << i) != 0 {
-            return None;
-        }
-        let vstart = usize::from(self.off[i]) + usize::from(self.nlen[i]);
-        let len = len.min(vstart + usize::from(self.vlen[i]) - x);
-        let pos = self.pos[i] + (2 * w + usize::from(self.nlen[i]) + (x - vstart)) as u64;
+        // the entry whose value holds x (at most one: entries never overlap)
+        let i = BitIter(self.live & !self.sensitive & covers(&self.vstart, &self.vlen, x as u16)).next()?;
+        let vstart = usize::from(self.vstart[i]);
+        let len = super::dict::common_prefix(&self.arena[x..vstart + usize::from(self.vlen[i])], text);
+        let pos = self.at(i) + (2 * w + self.nlen(i) + (x - vstart)) as u64;
         (len >= 4 && pos >= min_pos).then_some((len, pos))
-    }
-
-    /// Evicts the entry least likely to be copied again: the oldest, counting each reuse
-    /// as `HIT_CREDIT` bytes of youth; copies out of reach go first.
-    fn evict_oldest(&mut self, now: u64) {
-        if self.used == 0 {
-            return;
-        }
-        let horizon = now.saturating_sub(super::WINDOW);
-        let mut oldest = 0;
-        let mut oldest_score = u64::MAX;
-        for i in 0..self.used {
-            let p = self.pos[i];
-            let score = if p < horizon { 0 } else { p + HIT_CREDIT * u64::from(self.hits[i]) };
-            if score < oldest_score {
-                (oldest, oldest_score) = (i, score);
-            }
-        }
-        self.live -= usize::from(self.nlen[oldest]) + usize::from(self.vlen[oldest]);
-        let last = self.used - 1;
-        self.name_hash[oldest] = self.name_hash[last];
-        self.pair_hash[oldest] = self.pair_hash[last];
-        self.pos[oldest] = self.pos[last];
-        self.off[oldest] = self.off[last];
-        self.nlen[oldest] = self.nlen[last];
-        self.vlen[oldest] = self.vlen[last];
-        self.hits[oldest] = self.hits[last];
-        let moved = (self.sensitive >> last) & 1;
-        self.sensitive = (self.sensitive & !(1 << oldest)) | (moved << oldest);
-        self.used = last;
-    }
-
-    /// Moves the live entries' bytes to the front of the arena, in arena order.
-    fn compact(&mut self) {
-        let mut order = [0u8; SLOTS];
-        for (k, slot) in order.iter_mut().enumerate().take(self.used) {
-            *slot = k as u8;
-        }
-        let order = &mut order[..self.used];
-        order.sort_unstable_by_key(|&i| self.off[usize::from(i)]);
-        let mut top = 0usize;
-        for &i in order.iter() {
-            let i = usize::from(i);
-            let off = usize::from(self.off[i]);
-            let len = usize::from(self.nlen[i]) + usize::from(self.vlen[i]);
-            self.arena.copy_within(off..off + len, top);
-            self.off[i] = top as u16;
-            top += len;
-        }
-        self.top = top;
-        self.index = [0; 1 << INDEX_BITS];
-        for &i in order.iter() {
-            if self.sensitive & (1 << i) == 0 {
-                self.index_value(usize::from(i));
-            }
-        }
     }
 }
 
@@ -355,7 +384,7 @@ mod tests {
 
     fn has(t: &Table, n: &[u8], v: &[u8]) -> Option<u64> {
         let hn = hash(n, 0);
-        t.find_pair(hn, hash(v, hn), n, v).map(|f| f.pos)
+        t.find_pair(hash(v, hn), n, v).map(|f| f.pos)
     }
 
     #[test]
@@ -364,20 +393,38 @@ mod tests {
         for k in 0..200u64 {
             add(&mut t, b"x-seq", format!("value number {k:04} {}", "y".repeat(60)).as_bytes(), 1000 + k);
         }
-        assert!(t.used <= SLOTS && t.live <= ARENA);
+        let held: usize = BitIter(t.live).map(|i| t.nlen(i) + usize::from(t.vlen[i])).sum();
+        assert!(u32::from(t.count) == t.live.count_ones() && held <= ARENA);
         assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()), Some(1199));
         assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
         // every live entry still holds its own bytes after compactions
-        for i in 0..t.used {
-            let k = t.pos[i] - 1000;
+        for i in BitIter(t.live) {
+            let k = t.at(i) - 1000;
             assert_eq!(t.value(i), format!("value number {k:04} {}", "y".repeat(60)).as_bytes());
         }
+    }
+
+    #[test]
+    fn positions_past_2_gib_keep_old_entries_out_of_reach() {
+        let mut t = Table::new();
+        add(&mut t, b"x-old", b"stale", 1000);
+        add(&mut t, b"x-new", b"fresh", 1100);
+        let far = 3u64 << 30;
+        let hn = hash(b"x-new", 0);
+        let f = t.find_pair(hash(b"fresh", hn), b"x-new", b"fresh").map(|f| f.index).unwrap();
+        t.touch(f, far);
+        assert_eq!(has(&t, b"x-new", b"fresh"), Some(far));
+        // pinned at the new base: 2 × 32 KiB behind, never within a copy's reach again
+        let old = has(&t, b"x-old", b"stale").unwrap();
+        assert!(old <= far - 2 * crate::spdy::header::fast::WINDOW && far - old > 32_768);
+        add(&mut t, b"x-later", b"v", far + 10);
+        assert_eq!(has(&t, b"x-later", b"v"), Some(far + 10));
     }
 
     #[test]
     fn too_long_pairs_are_not_kept() {
         let mut t = Table::new();
         add(&mut t, b"cookie", &vec![b'a'; MAX_PAIR], 5);
-        assert_eq!(t.used, 0);
+        assert_eq!(t.live, 0);
     }
 }
