@@ -13,40 +13,8 @@ echo "== building (release)"
 cargo build --release --quiet --bin spdygate --bin origin --bin spdyload
 bin=target/release
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-cores=$(nproc)
-gw_core=0
-other_cores=$(( cores > 1 ? 1 : 0 ))
-
-# Start a process in the background (its pid goes to `pids`), then read the address from
-# its "... listening on ADDR" line.
-start() {
-  local log=$1; shift
-  "$@" >"$log" 2>&1 &
-  pids+=($!)
-}
-addr_of() {
-  local log=$1
-  for _ in $(seq 1 200); do
-    if grep -q "listening on" "$log" 2>/dev/null; then
-      grep -m1 -o "listening on [0-9.:]*" "$log" | awk '{print $3}'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "failed to start (log $log):" >&2; cat "$log" >&2; exit 1
-}
-
-tmp=$(mktemp -d)
-start "$tmp/origin1.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
-start "$tmp/origin2.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
-o1=$(addr_of "$tmp/origin1.log"); o2=$(addr_of "$tmp/origin2.log")
-start "$tmp/gw.log" taskset -c "$gw_core" $bin/spdygate --listen 127.0.0.1:0 --backend "$o1" --backend "$o2" --shards 1
-gw_pid=${pids[2]}
-gw=$(addr_of "$tmp/gw.log")
+# shellcheck source=scripts/lib/stack.sh
+source scripts/lib/stack.sh
 echo "== origin backends on $o1 and $o2; spdygate on $gw (pinned to core $gw_core)"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -36,38 +36,8 @@ bin=target/release
 LOADGEN=${LOADGEN:-$bin/spdyload}
 COMPARE=${COMPARE:-}
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-cores=$(nproc)
-gw_core=0
-other_cores=$(( cores > 1 ? 1 : 0 ))
-
-start() {
-  local log=$1; shift
-  "$@" >"$log" 2>&1 &
-  pids+=($!)
-}
-addr_of() {
-  local log=$1
-  for _ in $(seq 1 200); do
-    if grep -q "listening on" "$log" 2>/dev/null; then
-      grep -m1 -o "listening on [0-9.:]*" "$log" | awk '{print $3}'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "failed to start (log $log):" >&2; cat "$log" >&2; exit 1
-}
-
-tmp=$(mktemp -d)
-start "$tmp/origin1.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
-start "$tmp/origin2.log" taskset -c "$other_cores" $bin/origin --listen 127.0.0.1:0 --threads 1 --no-pin
-o1=$(addr_of "$tmp/origin1.log"); o2=$(addr_of "$tmp/origin2.log")
-start "$tmp/gw.log" taskset -c "$gw_core" $bin/spdygate --listen 127.0.0.1:0 --backend "$o1" --backend "$o2" --shards 1
-gw_pid=${pids[2]}
-gw=$(addr_of "$tmp/gw.log")
+# shellcheck source=scripts/lib/stack.sh
+source scripts/lib/stack.sh
 echo "== spdygate on $gw (core $gw_core, 1 shard); origins and $LOADGEN on core $other_cores"
 echo "== $ROUNDS rounds of: spdyload -D $DURATION -c $CONNS -m $STREAMS http://$gw/bytes/$SIZE"
 
