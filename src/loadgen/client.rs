@@ -20,7 +20,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::plan::{CertCheck, Plan};
-use super::repeat::RepeatEncoder;
+use crate::spdy::header::repeat::RepeatEncoder;
 use super::stats::{self, Stats};
 use crate::runtime::{net, BufGroup, Chunk, Completion, Key, OpKind, Ring, SendBuf, Token};
 use crate::spdy::frame::RstStatus;

@@ -11,7 +11,6 @@
 
 pub mod client;
 pub mod plan;
-pub mod repeat;
 pub mod report;
 pub mod stats;
 pub mod worker;

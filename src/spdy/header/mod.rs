@@ -7,6 +7,7 @@ pub mod deflate;
 pub mod dictionary;
 pub mod fast;
 pub mod inflate;
+pub mod repeat;
 pub mod wire;
 
 pub use deflate::ZlibEncoder;

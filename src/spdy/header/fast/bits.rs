@@ -3,20 +3,20 @@
 //! RFC 1951 §3.2.5. Nothing here knows about headers.
 
 /// Appends bits to a byte vector through a 64-bit accumulator.
-pub(super) struct BitWriter<'a> {
+pub(in crate::spdy::header) struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
     acc: u64,
     n: u32,
 }
 
 impl<'a> BitWriter<'a> {
-    pub(super) fn new(out: &'a mut Vec<u8>) -> Self {
+    pub(in crate::spdy::header) fn new(out: &'a mut Vec<u8>) -> Self {
         BitWriter { out, acc: 0, n: 0 }
     }
 
     /// Writes the low `len` bits of `bits` (`len` ≤ 32, higher bits of `bits` zero).
     #[inline(always)]
-    pub(super) fn put(&mut self, bits: u32, len: u32) {
+    pub(in crate::spdy::header) fn put(&mut self, bits: u32, len: u32) {
         debug_assert!(len <= 32 && (len == 32 || bits >> len == 0));
         self.acc |= u64::from(bits) << self.n;
         self.n += len;
@@ -28,7 +28,7 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Pads with zero bits to a byte boundary and writes out everything pending.
-    pub(super) fn align(&mut self) {
+    pub(in crate::spdy::header) fn align(&mut self) {
         while self.n > 0 {
             self.out.push(self.acc as u8);
             self.acc >>= 8;
@@ -38,24 +38,24 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Writes whole bytes; only valid when aligned.
-    pub(super) fn bytes(&mut self, bytes: &[u8]) {
+    pub(in crate::spdy::header) fn bytes(&mut self, bytes: &[u8]) {
         debug_assert_eq!(self.n, 0);
         self.out.extend_from_slice(bytes);
     }
 }
 
-pub(super) const LEN_BASE: [u16; 29] =
+pub(in crate::spdy::header) const LEN_BASE: [u16; 29] =
     [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-pub(super) const LEN_EXTRA: [u8; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-pub(super) const DIST_BASE: [u16; 30] = [
+pub(in crate::spdy::header) const LEN_EXTRA: [u8; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+pub(in crate::spdy::header) const DIST_BASE: [u16; 30] = [
     1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
     8193, 12289, 16385, 24577,
 ];
-pub(super) const DIST_EXTRA: [u8; 30] =
+pub(in crate::spdy::header) const DIST_EXTRA: [u8; 30] =
     [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 
 /// Length (3..=258) → index into `LEN_BASE` (symbol 257 + index).
-pub(super) const LEN_SYM: [u8; 259] = {
+pub(in crate::spdy::header) const LEN_SYM: [u8; 259] = {
     let mut t = [0u8; 259];
     let mut s = 0;
     while s < 29 {
@@ -93,14 +93,14 @@ const DIST_SYM: [u8; 512] = {
 
 /// Distance (1..=32768) → distance symbol 0..=29.
 #[inline(always)]
-pub(super) fn dist_sym(d: u32) -> usize {
+pub(in crate::spdy::header) fn dist_sym(d: u32) -> usize {
     debug_assert!((1..=32768).contains(&d));
     let i = if d <= 256 { d - 1 } else { 256 + ((d - 1) >> 7) };
     usize::from(DIST_SYM[i as usize])
 }
 
 /// Reverses the low `len` bits of `code`.
-pub(super) const fn reverse(code: u32, len: u32) -> u32 {
+pub(in crate::spdy::header) const fn reverse(code: u32, len: u32) -> u32 {
     if len == 0 {
         return 0;
     }

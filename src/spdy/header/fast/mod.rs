@@ -19,7 +19,7 @@
 //! Runs of non-secret tokens get a dynamic Huffman block when it is smaller than the
 //! fixed code; secret literals are always fixed-coded (see [`FastEncoder::emit`]).
 
-mod bits;
+pub(super) mod bits;
 mod dict;
 mod huffman;
 mod table;

@@ -1,11 +1,12 @@
-//! spdyload's header compressor: a request block sent recently goes out as one
+//! The load generator's header compressor: a request block sent recently goes out as one
 //! back-reference to its earlier copy, any other block goes out stored. A load generator
 //! repeats a few blocks endlessly, and a general encoder spends its time rediscovering that
 //! (our `fast` one was ~7% of spdyload's CPU per request). Output is ordinary sync-flushed
 //! zlib with the version's dictionary (SPDY3.md §5). It refuses every match but a
 //! whole identical block, so bytes of different headers never mix (CONFORMANCE B3).
 
-use crate::spdy::header::{wire, HeaderBlock, HeaderEncoder};
+use super::fast::bits::{self, BitWriter, DIST_BASE, DIST_EXTRA, LEN_BASE, LEN_EXTRA, LEN_SYM};
+use super::{wire, HeaderBlock, HeaderEncoder};
 use crate::spdy::version::Version;
 
 /// The furthest back a deflate distance reaches (RFC 1951 §3.2.5; our zlib header says 32K).
@@ -18,17 +19,6 @@ const MIN_MATCH: usize = 3;
 const MAX_STORED: usize = 0xffff;
 /// Distinct blocks remembered (spdyload's `-i` URI list rotates through its templates).
 const RECENT: usize = 32;
-
-/// RFC 1951 §3.2.5: base lengths of symbols 257..=285 and their extra bits.
-const LENGTH_BASE: [u16; 29] =
-    [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-const LENGTH_EXTRA: [u8; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-/// Base distances of distance codes 0..=29 and their extra bits.
-const DIST_BASE: [u16; 30] = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
-    8193, 12289, 16385, 24577,
-];
-const DIST_EXTRA: [u8; 30] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 
 /// One sent block and where its latest copy starts in the uncompressed stream.
 struct Sent {
@@ -102,7 +92,7 @@ impl HeaderEncoder for RepeatEncoder {
                     return;
                 }
                 let from = out.len();
-                let mut bits = Bits { out, acc: 0, n: 0 };
+                let mut bits = BitWriter::new(out);
                 bits.put(0b010, 3); // BFINAL 0, BTYPE 01: fixed Huffman codes
                 let mut rest = len;
                 while rest > 0 {
@@ -114,11 +104,11 @@ impl HeaderEncoder for RepeatEncoder {
                     } else {
                         MAX_MATCH
                     };
-                    bits.put_match(chunk as u16, distance);
+                    put_fixed_match(&mut bits, chunk as u32, u32::from(distance));
                     rest -= chunk;
                 }
-                bits.put_code(0, 7); // end of block (symbol 256)
-                bits.sync_flush();
+                bits.put(0, 7); // end of block (symbol 256: fixed code 0000000)
+                sync_flush(bits);
                 self.cached = Some((distance, len));
                 self.cached_bytes.clear();
                 self.cached_bytes.extend_from_slice(&out[from..]);
@@ -134,7 +124,7 @@ impl HeaderEncoder for RepeatEncoder {
                     out.extend_from_slice(&(!(part.len() as u16)).to_le_bytes());
                     out.extend_from_slice(part);
                 }
-                Bits { out, acc: 0, n: 0 }.sync_flush();
+                sync_flush(BitWriter::new(out));
                 match found {
                     Some(sent) => sent.start = total,
                     None => {
@@ -157,54 +147,25 @@ impl HeaderEncoder for RepeatEncoder {
     }
 }
 
-/// An LSB-first bit writer (RFC 1951 §3.1.1) over `out`.
-struct Bits<'a> {
-    out: &'a mut Vec<u8>,
-    acc: u64,
-    n: u32,
+/// A length/distance pair with the fixed codes (RFC 1951 §3.2.6): symbols 257..=279 have
+/// the 7-bit codes 1..=23, 280..=287 the 8-bit codes 0xc0.., distances 5-bit codes.
+fn put_fixed_match(bits: &mut BitWriter<'_>, len: u32, distance: u32) {
+    let i = usize::from(LEN_SYM[len as usize]);
+    let symbol = 257 + i as u32;
+    let (code, n) = if symbol <= 279 { (symbol - 256, 7) } else { (0xc0 + symbol - 280, 8) };
+    bits.put(bits::reverse(code, n), n);
+    bits.put(len - u32::from(LEN_BASE[i]), u32::from(LEN_EXTRA[i]));
+    let d = bits::dist_sym(distance);
+    bits.put(bits::reverse(d as u32, 5), 5);
+    bits.put(distance - u32::from(DIST_BASE[d]), u32::from(DIST_EXTRA[d]));
 }
 
-impl Bits<'_> {
-    /// Appends the low `n` bits of `value`, least significant first.
-    fn put(&mut self, value: u32, n: u32) {
-        self.acc |= u64::from(value) << self.n;
-        self.n += n;
-        while self.n >= 8 {
-            self.out.push(self.acc as u8);
-            self.acc >>= 8;
-            self.n -= 8;
-        }
-    }
-
-    /// Appends a Huffman code of `n` bits (sent most significant bit first).
-    fn put_code(&mut self, code: u32, n: u32) {
-        self.put(code.reverse_bits() >> (32 - n), n);
-    }
-
-    /// A length/distance pair with the fixed codes (RFC 1951 §3.2.6).
-    fn put_match(&mut self, len: u16, distance: u16) {
-        let i = LENGTH_BASE.iter().rposition(|&b| b <= len).unwrap_or(0);
-        let symbol = 257 + i as u32;
-        if symbol <= 279 {
-            self.put_code(symbol - 256, 7);
-        } else {
-            self.put_code(0xc0 + (symbol - 280), 8);
-        }
-        self.put(u32::from(len - LENGTH_BASE[i]), u32::from(LENGTH_EXTRA[i]));
-        let d = DIST_BASE.iter().rposition(|&b| b <= distance).unwrap_or(0);
-        self.put_code(d as u32, 5);
-        self.put(u32::from(distance - DIST_BASE[d]), u32::from(DIST_EXTRA[d]));
-    }
-
-    /// Ends the block boundary zlib's Z_SYNC_FLUSH way: an empty stored block, so the
-    /// output ends byte-aligned with 00 00 ff ff and the peer can inflate all of it.
-    fn sync_flush(mut self) {
-        self.put(0, 3);
-        if self.n > 0 {
-            self.put(0, 8 - self.n);
-        }
-        self.out.extend_from_slice(&[0x00, 0x00, 0xff, 0xff]);
-    }
+/// Ends the block boundary zlib's Z_SYNC_FLUSH way: an empty stored block, so the output
+/// ends byte-aligned with 00 00 ff ff and the peer can inflate all of it.
+fn sync_flush(mut bits: BitWriter<'_>) {
+    bits.put(0, 3);
+    bits.align();
+    bits.bytes(&[0x00, 0x00, 0xff, 0xff]);
 }
 
 #[cfg(test)]
