@@ -1,7 +1,7 @@
 //! DATA scheduler cost per scheduling decision: 1 000 streams over 8 priority levels.
 //!
 //! The scheduler is crate-private, so this bench compiles its source file directly, with
-//! a one-line shim for the only crate path it names (`StreamId`).
+//! shims for the crate paths it names (`StreamId`, `IdMap`).
 //!
 //! * `round_robin_1000_streams`: one decision = pop the next stream and re-push it (a
 //!   stream that still has data after one chunk), with all 1 000 streams queued.
@@ -19,6 +19,9 @@ mod spdy {
     pub(crate) mod stream_id {
         pub(crate) use spdygate::spdy::stream_id::StreamId;
     }
+}
+mod id_map {
+    pub(crate) use spdygate::id_map::IdMap;
 }
 
 #[allow(dead_code)]
