@@ -104,22 +104,28 @@ pub fn run(
     if let Some(end) = clock.end {
         ring.timer(end, tick_token);
     }
+    // The per-call view of this worker's shared state a client acts through.
+    macro_rules! ctx {
+        ($now:expr, $backlog:expr) => {
+            Ctx {
+                plan,
+                templates: &templates,
+                stats: &mut stats,
+                group,
+                tls: tls.as_ref(),
+                now: $now,
+                measure_from: clock.measure_from,
+                backlog: $backlog,
+            }
+        };
+    }
     let mut completions: Vec<Completion> = Vec::with_capacity(256);
     let mut touched: Vec<u32> = Vec::with_capacity(clients.len());
     let mut stopping = false;
     let mut finished = now;
 
     for client in clients.iter_mut().filter(|c| !c.held) {
-        let mut ctx = Ctx {
-            plan,
-            templates: &templates,
-            stats: &mut stats,
-            group,
-            tls: tls.as_ref(),
-            now,
-            measure_from: clock.measure_from,
-            backlog: None,
-        };
+        let mut ctx = ctx!(now, None);
         client.connect(&mut ring, &mut ctx);
     }
 
@@ -156,16 +162,7 @@ pub fn run(
                     if client.generation() != key.generation || c.op == OpKind::Close {
                         continue; // a completion of an earlier connection of this slot
                     }
-                    let mut ctx = Ctx {
-                        plan,
-                        templates: &templates,
-                        stats: &mut stats,
-                        group,
-                        tls: tls.as_ref(),
-                        now,
-                        measure_from: clock.measure_from,
-                        backlog: schedule.as_mut().map(|s| &mut s.backlog),
-                    };
+                    let mut ctx = ctx!(now, schedule.as_mut().map(|s| &mut s.backlog));
                     client.on_completion(c, &mut ring, &mut ctx);
                     if !client.touched {
                         client.touched = true;
@@ -178,16 +175,7 @@ pub fn run(
         if tick {
             ring.timer(now + TICK, tick_token);
             for (i, client) in clients.iter_mut().enumerate() {
-                let mut ctx = Ctx {
-                    plan,
-                    templates: &templates,
-                    stats: &mut stats,
-                    group,
-                    tls: tls.as_ref(),
-                    now,
-                    measure_from: clock.measure_from,
-                    backlog: schedule.as_mut().map(|s| &mut s.backlog),
-                };
+                let mut ctx = ctx!(now, schedule.as_mut().map(|s| &mut s.backlog));
                 client.on_tick(&mut ring, &mut ctx);
                 if !client.touched {
                     client.touched = true;
@@ -203,16 +191,7 @@ pub fn run(
                 *next += *interval;
                 let client = &mut clients[i];
                 client.held = false;
-                let mut ctx = Ctx {
-                    plan,
-                    templates: &templates,
-                    stats: &mut stats,
-                    group,
-                    tls: tls.as_ref(),
-                    now,
-                    measure_from: clock.measure_from,
-                    backlog: None,
-                };
+                let mut ctx = ctx!(now, None);
                 client.connect(&mut ring, &mut ctx);
             }
             if *released < clients.len() && !*armed {
@@ -238,16 +217,7 @@ pub fn run(
                 }
                 let i = s.rr % n;
                 let client = &mut clients[i];
-                let mut ctx = Ctx {
-                    plan,
-                    templates: &templates,
-                    stats: &mut stats,
-                    group,
-                    tls: tls.as_ref(),
-                    now,
-                    measure_from: clock.measure_from,
-                    backlog: None,
-                };
+                let mut ctx = ctx!(now, None);
                 if client.can_open() && client.open(start, &mut ctx) {
                     s.backlog.pop_front();
                     tried = 0;
@@ -274,16 +244,7 @@ pub fn run(
         for i in touched.drain(..) {
             let client = &mut clients[i as usize];
             client.touched = false;
-            let mut ctx = Ctx {
-                plan,
-                templates: &templates,
-                stats: &mut stats,
-                group,
-                tls: tls.as_ref(),
-                now,
-                measure_from: clock.measure_from,
-                backlog: schedule.as_mut().map(|s| &mut s.backlog),
-            };
+            let mut ctx = ctx!(now, schedule.as_mut().map(|s| &mut s.backlog));
             if !rate_mode && !stopping {
                 while client.wants_request() && client.open(now, &mut ctx) {}
             }
