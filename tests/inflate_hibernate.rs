@@ -5,7 +5,7 @@
 //! after some, must decode exactly what the never-hibernated inflater decodes (CONFORMANCE
 //! C36: one context per session), and a hibernated inflater must hold only its history.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use spdygate::spdy::header::deflate::ZlibEncoder;
 use spdygate::spdy::header::inflate::{InflateLimits, InflateOutcome, Inflater, ZLIB_RS_INFLATE_BYTES};
 use spdygate::spdy::header::{HeaderBlock, HeaderEncoder};
@@ -13,36 +13,14 @@ use spdygate::spdy::Version;
 
 #[path = "zlib/driver.rs"]
 mod driver;
-use driver::{hex, peer, plain, root, unhex};
+use driver::{corpus_story, hex, peer, plain, unhex};
 
 /// A long session: every case of a request story and a response story of the corpus
 /// (well past 32 KiB of headers), then synthetic blocks that repeat its first cookies.
 fn session(version: Version) -> Vec<HeaderBlock> {
     let mut out = Vec::new();
     for story in ["story_05.json", "story_29.json"] {
-        let path = root().join("../shared/corpus/headers/raw-data").join(story);
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        let story: Value = serde_json::from_str(&text).unwrap();
-        for case in story["cases"].as_array().unwrap() {
-            // Repeated names become one NUL-joined value (SPDY3.md §4 rule 3).
-            let mut pairs: Vec<(String, String)> = Vec::new();
-            for h in case["headers"].as_array().unwrap() {
-                let (n, v) = h.as_object().unwrap().iter().next().unwrap();
-                let n = if version.colon_names() { n.clone() } else { n.trim_start_matches(':').to_string() };
-                let mut v = v.as_str().unwrap().to_string();
-                if v.is_empty() && !version.allows_empty_values() {
-                    v.push('-');
-                }
-                match pairs.iter_mut().find(|(k, _)| *k == n) {
-                    Some((_, old)) => {
-                        old.push('\0');
-                        old.push_str(&v);
-                    }
-                    None => pairs.push((n, v)),
-                }
-            }
-            out.push(pairs.into_iter().collect());
-        }
+        out.extend(corpus_story(version, story, usize::MAX, true));
     }
     for i in 0..40 {
         out.push(

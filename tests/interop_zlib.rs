@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use spdygate::spdy::header::deflate::{Strategy, ZlibEncoder};
 use spdygate::spdy::header::inflate::{InflateError, InflateLimits, InflateOutcome, Inflater, ZLIB_RS_INFLATE_BYTES};
 use spdygate::spdy::header::wire::{self, NvLimits};
@@ -16,7 +16,7 @@ use spdygate::spdy::Version;
 
 #[path = "zlib/driver.rs"]
 mod driver;
-use driver::{hex, peer, plain, root, unhex};
+use driver::{corpus_story, hex, peer, plain, unhex};
 
 // ---------------------------------------------------------------------------------------
 // Counting allocator: net heap bytes of the current thread while `measuring` is on.
@@ -83,26 +83,7 @@ fn dict_name(version: Version) -> &'static str {
 fn blocks(version: Version) -> Vec<HeaderBlock> {
     let mut out = Vec::new();
     for story in ["story_02.json", "story_30.json"] {
-        let path = root().join("../shared/corpus/headers/raw-data").join(story);
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        let story: Value = serde_json::from_str(&text).unwrap();
-        for case in story["cases"].as_array().unwrap().iter().take(12) {
-            // Repeated names become one NUL-joined value (SPDY3.md §4 rule 3).
-            let mut pairs: Vec<(String, String)> = Vec::new();
-            for h in case["headers"].as_array().unwrap() {
-                let (n, v) = h.as_object().unwrap().iter().next().unwrap();
-                let n = if version.colon_names() { n.clone() } else { n.trim_start_matches(':').to_string() };
-                let v = v.as_str().unwrap().to_string();
-                match pairs.iter_mut().find(|(k, _)| *k == n) {
-                    Some((_, old)) => {
-                        old.push('\0');
-                        old.push_str(&v);
-                    }
-                    None => pairs.push((n, v)),
-                }
-            }
-            out.push(pairs.into_iter().collect());
-        }
+        out.extend(corpus_story(version, story, 12, false));
     }
     for i in 0..6 {
         out.push(

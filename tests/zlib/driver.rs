@@ -1,7 +1,7 @@
 //! The driver for `tests/zlib/peer.py` (C zlib through CPython's `zlib` module), shared by
 //! the zlib interop and inflater-hibernation tests: one JSON request of jobs on stdin, one
 //! JSON answer on stdout, a hard deadline, and no skipping when python3 is missing
-//! (scripts/test.sh installs it).
+//! (scripts/test.sh installs it). Also the corpus sessions both tests feed it.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -70,4 +70,35 @@ pub fn plain(version: Version, block: &HeaderBlock) -> Vec<u8> {
     let mut v = Vec::new();
     wire::encode(version, block, &mut v);
     v
+}
+
+/// The first `limit` header lists of corpus story `story` as `version` blocks: names as the
+/// corpus has them (colons stripped for SPDY/2), repeated names joined by NUL (SPDY3.md §4
+/// rule 3), and with `fill_empty` an empty value becomes "-" where the version forbids it.
+/// Panics (never skips) when the corpus is not beside the checkout.
+pub fn corpus_story(version: Version, story: &str, limit: usize, fill_empty: bool) -> Vec<HeaderBlock> {
+    let path = root().join("../shared/corpus/headers/raw-data").join(story);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("corpus story {}: {e}", path.display()));
+    let story: Value = serde_json::from_str(&text).unwrap();
+    let mut out = Vec::new();
+    for case in story["cases"].as_array().unwrap().iter().take(limit) {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for h in case["headers"].as_array().unwrap() {
+            let (n, v) = h.as_object().unwrap().iter().next().unwrap();
+            let n = if version.colon_names() { n.clone() } else { n.trim_start_matches(':').to_string() };
+            let mut v = v.as_str().unwrap().to_string();
+            if fill_empty && v.is_empty() && !version.allows_empty_values() {
+                v.push('-');
+            }
+            match pairs.iter_mut().find(|(k, _)| *k == n) {
+                Some((_, old)) => {
+                    old.push('\0');
+                    old.push_str(&v);
+                }
+                None => pairs.push((n, v)),
+            }
+        }
+        out.push(pairs.into_iter().collect());
+    }
+    out
 }
