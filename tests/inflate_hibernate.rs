@@ -13,6 +13,7 @@ use spdygate::spdy::Version;
 
 #[path = "zlib/driver.rs"]
 mod driver;
+mod procs;
 use driver::{corpus_story, hex, peer, plain, unhex};
 
 /// A long session: every case of a request story and a response story of the corpus

@@ -16,6 +16,7 @@ use spdygate::spdy::Version;
 
 #[path = "zlib/driver.rs"]
 mod driver;
+mod procs;
 use driver::{corpus_story, hex, peer, plain, unhex};
 
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod procs;
+
 use spdygate::spdy::header::HeaderBlock;
 use spdygate::spdy::session::{Event, Limits, Role, Session, SessionConfig};
 use spdygate::spdy::{StreamId, Version};
@@ -260,18 +262,7 @@ fn spdyload(args: &[String]) -> serde_json::Value {
         let _ = stdout.read_to_string(&mut s);
         s
     });
-    let deadline = Instant::now() + RUN_DEADLINE;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("spdyload {args:?} ran past {RUN_DEADLINE:?}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
+    let status = procs::wait_or_kill(&mut child, RUN_DEADLINE, &format!("spdyload {args:?}"));
     let out = reader.join().unwrap();
     let mut err = String::new();
     let _ = child.stderr.take().unwrap().read_to_string(&mut err);

@@ -1,10 +1,28 @@
 //! Child processes for the end-to-end tests (`spdygate`, `origin`): started on 127.0.0.1,
-//! their address read from the "... listening on ADDR" line, killed when dropped.
+//! their address read from the "... listening on ADDR" line, killed when dropped; and a
+//! bounded wait for tools that run to completion (spdyload, python).
 #![allow(dead_code)] // each test file uses its own subset
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Waits for `child` to exit, at most `limit`; past it the child is killed and reaped and
+/// the call panics naming `what`.
+pub(crate) fn wait_or_kill(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} ran past {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
 
 /// A child process killed when dropped.
 pub(crate) struct Proc {

@@ -1,6 +1,7 @@
 //! The driver for `tests/zlib/peer.py` (C zlib through CPython's `zlib` module), shared by
 //! the zlib interop and inflater-hibernation tests: one JSON request of jobs on stdin, one
-//! JSON answer on stdout, a hard deadline, and no skipping when python3 is missing
+//! JSON answer on stdout, a hard deadline (`procs::wait_or_kill`; the including test
+//! declares `mod procs`), and no skipping when python3 is missing
 //! (scripts/test.sh installs it). Also the corpus sessions both tests feed it.
 
 #![allow(dead_code, unreachable_pub)]
@@ -8,7 +9,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use spdygate::spdy::header::{wire, HeaderBlock};
@@ -37,18 +38,7 @@ pub fn peer(jobs: Vec<Value>) -> Vec<Value> {
         let mut buf = Vec::new();
         stdout.read_to_end(&mut buf).map(|_| buf)
     });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("peer.py did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = crate::procs::wait_or_kill(&mut child, Duration::from_secs(60), "peer.py");
     writer.join().unwrap().expect("write to peer.py");
     let out = reader.join().unwrap().expect("read from peer.py");
     assert!(status.success(), "peer.py failed: {status}");
