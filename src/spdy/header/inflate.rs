@@ -1134,6 +1134,37 @@ mod tests {
             (0u8..12, 1u16..6000)
         }
 
+        /// Compresses one block per entry of `blocks`: pair k of block n is `x-n-k` with
+        /// `len` bytes of noise source `src` (with `dictionary_source`, source 0 is the tail of
+        /// the version's dictionary, NULs made '-').
+        fn piece_frames(enc: &mut ZlibEncoder, version: Version, blocks: &[Vec<(u8, u16)>], dictionary_source: bool) -> Vec<Vec<u8>> {
+            let sources: Vec<Vec<u8>> = (0..12).map(|i| noise(i + 1, 6000)).collect();
+            let dictionary_words = version.dictionary();
+            blocks
+                .iter()
+                .enumerate()
+                .map(|(n, pieces)| {
+                    let block: HeaderBlock = pieces
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &(src, len))| {
+                            let name = format!("x-{n}-{k}").into_bytes();
+                            let value = if dictionary_source && src == 0 {
+                                let len = usize::from(len).min(dictionary_words.len());
+                                dictionary_words[dictionary_words.len() - len..].iter().map(|&b| if b == 0 { b'-' } else { b }).collect()
+                            } else {
+                                sources[usize::from(src)][..usize::from(len)].to_vec()
+                            };
+                            (name, value)
+                        })
+                        .collect();
+                    let mut z = Vec::new();
+                    enc.encode(&block, &mut z);
+                    z
+                })
+                .collect()
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
             #[test]
@@ -1147,32 +1178,7 @@ mod tests {
             ) {
                 let version = [Version::Spdy2, Version::Spdy3, Version::Spdy31][v];
                 let mut enc = ZlibEncoder::new(version, level, bits, 9);
-                let sources: Vec<Vec<u8>> = (0..12).map(|i| noise(i + 1, 6000)).collect();
-                let dictionary_words = version.dictionary();
-                let frames: Vec<Vec<u8>> = blocks
-                    .iter()
-                    .enumerate()
-                    .map(|(n, pieces)| {
-                        let block: HeaderBlock = pieces
-                            .iter()
-                            .enumerate()
-                            .map(|(k, &(src, len))| {
-                                let name = format!("x-{n}-{k}").into_bytes();
-                                // Source 0 is the dictionary, others are noise.
-                                let value = if src == 0 {
-                                    let len = usize::from(len).min(dictionary_words.len());
-                                    dictionary_words[dictionary_words.len() - len..].iter().map(|&b| if b == 0 { b'-' } else { b }).collect()
-                                } else {
-                                    sources[usize::from(src)][..usize::from(len)].to_vec()
-                                };
-                                (name, value)
-                            })
-                            .collect();
-                        let mut z = Vec::new();
-                        enc.encode(&block, &mut z);
-                        z
-                    })
-                    .collect();
+                let frames = piece_frames(&mut enc, version, &blocks, true);
                 let limits = InflateLimits { max_block, budget: 1 << 20 };
                 let every = agree(version, limits, &frames, |_| true);
                 prop_assert_eq!(every, frames.len());
@@ -1189,21 +1195,7 @@ mod tests {
             ) {
                 let version = [Version::Spdy2, Version::Spdy3, Version::Spdy31][v];
                 let mut enc = ZlibEncoder::new(version, level, 15, 9);
-                let sources: Vec<Vec<u8>> = (0..12).map(|i| noise(i + 1, 6000)).collect();
-                let mut frames: Vec<Vec<u8>> = blocks
-                    .iter()
-                    .enumerate()
-                    .map(|(n, pieces)| {
-                        let block: HeaderBlock = pieces
-                            .iter()
-                            .enumerate()
-                            .map(|(k, &(src, len))| (format!("x-{n}-{k}").into_bytes(), sources[usize::from(src)][..usize::from(len)].to_vec()))
-                            .collect();
-                        let mut z = Vec::new();
-                        enc.encode(&block, &mut z);
-                        z
-                    })
-                    .collect();
+                let mut frames = piece_frames(&mut enc, version, &blocks, false);
                 if let Some((frame, at, flip)) = corrupt {
                     let n = frames.len();
                     let f = &mut frames[frame % n];
