@@ -22,6 +22,7 @@
 pub(super) mod bits;
 mod dict;
 mod huffman;
+mod secret;
 mod table;
 
 use std::cell::RefCell;
@@ -29,18 +30,27 @@ use std::sync::OnceLock;
 
 use self::bits::{BitWriter, DIST_BASE, DIST_EXTRA, LEN_BASE, LEN_EXTRA, LEN_SYM};
 use self::dict::{common_prefix, hash4, DictIndex};
+use self::secret::Shape;
 use self::table::{hash, Table};
 use super::{HeaderBlock, HeaderEncoder};
 use crate::spdy::version::Version;
 
 /// Names whose values are always sensitive.
-pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [b"cookie", b"set-cookie", b"authorization", b"proxy-authorization"];
+pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [
+    b"cookie",
+    b"set-cookie",
+    b"authorization",
+    b"proxy-authorization",
+];
 
 /// Farthest a deflate distance may reach (RFC 1951 §3.2.5).
 const WINDOW: u64 = 32_768;
 const MAX_MATCH: u32 = 258;
 /// Shortest value for which values of other names are searched for an aligned match.
 const CROSS_MIN: usize = 8;
+/// What continuing the previous copy is worth, in bytes of copy length (one deflate match
+/// fewer).
+const CONTINUE_BONUS: usize = 5;
 
 /// Per-session encoder. See the module docs.
 pub struct FastEncoder {
@@ -51,21 +61,79 @@ pub struct FastEncoder {
     /// Stream position of the next byte (the dictionary occupies `0..dict.len()`).
     pos: u64,
     started: bool,
-    /// Where the previous block's pair count was written, and its value (pos 0: none).
-    last_count: (u64, u32),
+    /// Where the latest blocks began and their pair counts, so a block whose first pair
+    /// is a copy can copy its count with it (see [`BlockStarts`]).
+    starts: BlockStarts,
     /// Sensitive names with their hashes.
     sensitive: Vec<(u32, Vec<u8>)>,
     table: Table,
+}
+
+/// The stream positions (low 32 bits) and pair counts of the latest blocks. A block is at
+/// most one frame (< 16 MiB), so the blocks kept span far less than 4 GiB and the low
+/// bits of a position identify it among them.
+#[derive(Default)]
+struct BlockStarts {
+    pos: [u32; BLOCK_STARTS],
+    count: [u16; BLOCK_STARTS],
+    /// Entries kept (up to `BLOCK_STARTS`) and the slot of the latest.
+    kept: u8,
+    latest: u8,
+}
+
+const BLOCK_STARTS: usize = 8;
+
+impl BlockStarts {
+    fn push(&mut self, pos: u64, count: u32) {
+        let i = if self.kept == 0 {
+            0
+        } else {
+            (usize::from(self.latest) + 1) % BLOCK_STARTS
+        };
+        self.pos[i] = pos as u32;
+        // a count that does not fit is kept as 0, which `began` never matches
+        self.count[i] = u16::try_from(count).unwrap_or(0);
+        self.latest = i as u8;
+        self.kept = (self.kept + 1).min(BLOCK_STARTS as u8);
+    }
+
+    /// The latest block's start and count, its position completed from `now` (a later
+    /// stream position less than 4 GiB on).
+    fn latest(&self, now: u64) -> Option<(u64, u32)> {
+        (self.kept > 0).then(|| {
+            let i = usize::from(self.latest);
+            (
+                now - u64::from((now as u32).wrapping_sub(self.pos[i])),
+                u32::from(self.count[i]),
+            )
+        })
+    }
+
+    /// Whether one of the kept blocks began at `pos` with `count` pairs.
+    fn began(&self, pos: u64, count: u32) -> bool {
+        count != 0
+            && (0..usize::from(self.kept))
+                .any(|i| self.pos[i] == pos as u32 && u32::from(self.count[i]) == count)
+    }
 }
 
 /// One step of the output: copy `len` literal bytes of the serialized block from `start`,
 /// or copy `len` bytes from `dist` back in the stream.
 #[derive(Clone, Copy, Debug)]
 enum Token {
-    Lit { start: u32, len: u32 },
-    Copy { len: u32, dist: u32 },
+    Lit {
+        start: u32,
+        len: u32,
+    },
+    Copy {
+        len: u32,
+        dist: u32,
+    },
     /// Literal bytes of a sensitive value (never merged with other literals).
-    Secret { start: u32, len: u32 },
+    Secret {
+        start: u32,
+        len: u32,
+    },
 }
 
 /// Per-thread working memory (thread-per-core: one per core, not per session): the
@@ -91,7 +159,12 @@ impl Scratch {
             sens: Vec::with_capacity(8),
             head: vec![0; 1 << dict::HASH_BITS],
             gen: 0,
-            dynamic: Box::new(Codes { lit: [0; 288], lit_len: [0; 288], dist: [0; 30], dist_len: [0; 30] }),
+            dynamic: Box::new(Codes {
+                lit: [0; 288],
+                lit_len: [0; 288],
+                dist: [0; 30],
+                dist_len: [0; 30],
+            }),
         }
     }
 }
@@ -111,7 +184,12 @@ struct Codes {
 fn fixed_codes() -> &'static Codes {
     static FIXED: OnceLock<Codes> = OnceLock::new();
     FIXED.get_or_init(|| {
-        let mut c = Codes { lit: [0; 288], lit_len: bits::FIXED_LIT_LENS, dist: [0; 30], dist_len: [5; 30] };
+        let mut c = Codes {
+            lit: [0; 288],
+            lit_len: bits::FIXED_LIT_LENS,
+            dist: [0; 30],
+            dist_len: [5; 30],
+        };
         bits::canonical(&c.lit_len, &mut c.lit);
         bits::canonical(&c.dist_len, &mut c.dist);
         c
@@ -128,7 +206,10 @@ fn push_lit(tokens: &mut Vec<Token>, start: usize, end: usize) {
             return;
         }
     }
-    tokens.push(Token::Lit { start: start as u32, len: (end - start) as u32 });
+    tokens.push(Token::Lit {
+        start: start as u32,
+        len: (end - start) as u32,
+    });
 }
 
 /// A copy; consecutive copies at the same distance continue each other and merge.
@@ -141,7 +222,10 @@ fn push_copy(tokens: &mut Vec<Token>, len: usize, dist: u64) {
             return;
         }
     }
-    tokens.push(Token::Copy { len: len as u32, dist });
+    tokens.push(Token::Copy {
+        len: len as u32,
+        dist,
+    });
 }
 
 fn put_len(nv: &mut Vec<u8>, w: usize, n: usize) {
@@ -152,7 +236,10 @@ impl FastEncoder {
     /// An encoder for one direction of one session of `version`; `sensitive` adds names
     /// to [`DEFAULT_SENSITIVE`].
     pub fn new(version: Version, sensitive: &[Vec<u8>]) -> Self {
-        let names = DEFAULT_SENSITIVE.iter().map(|n| n.to_vec()).chain(sensitive.iter().cloned());
+        let names = DEFAULT_SENSITIVE
+            .iter()
+            .map(|n| n.to_vec())
+            .chain(sensitive.iter().cloned());
         let mut list: Vec<(u32, Vec<u8>)> = Vec::new();
         for n in names {
             if !list.iter().any(|(_, m)| *m == n) {
@@ -167,20 +254,31 @@ impl FastEncoder {
             dict_id: version.dictionary_id(),
             pos: dict.bytes.len() as u64,
             started: false,
-            last_count: (0, 0),
+            starts: BlockStarts::default(),
             sensitive: list,
             table: Table::new(),
         }
     }
 
-    fn is_sensitive(&self, name_hash: u32, name: &[u8]) -> bool {
-        self.sensitive.iter().any(|(h, n)| *h == name_hash && n == name)
+    /// The shape of the value when `name` is sensitive.
+    fn sensitive_shape(&self, name_hash: u32, name: &[u8]) -> Option<Shape> {
+        self.sensitive
+            .iter()
+            .any(|(h, n)| *h == name_hash && n == name)
+            .then(|| Shape::of(name))
     }
 
     /// Tokenizes `nv[a..b]` (non-sensitive bytes) greedily against the dictionary and the
     /// non-sensitive text of this block so far; `base` is the stream position of `nv[0]`.
     fn generic(&self, s: &mut Scratch, a: usize, b: usize, base: u64) {
-        let Scratch { nv, tokens, sens, head, gen, .. } = s;
+        let Scratch {
+            nv,
+            tokens,
+            sens,
+            head,
+            gen,
+            ..
+        } = s;
         let gen = *gen;
         let mut i = a;
         let mut lit = a;
@@ -192,7 +290,12 @@ impl FastEncoder {
             if g == gen && (c as usize) < i {
                 let c = c as usize;
                 // never read into a sensitive range that starts after the candidate
-                let lim = sens.iter().filter(|r| r.0 >= c).map(|r| r.0).min().unwrap_or(usize::MAX);
+                let lim = sens
+                    .iter()
+                    .filter(|r| r.0 >= c)
+                    .map(|r| r.0)
+                    .min()
+                    .unwrap_or(usize::MAX);
                 let max = (b - i).min(lim.saturating_sub(c));
                 let len = common_prefix(&nv[c..c + max], &nv[i..b]);
                 if len >= 3 {
@@ -203,7 +306,10 @@ impl FastEncoder {
                 head[h] = u32::from(gen) << 16 | i as u32;
             }
             let abs = base + i as u64;
-            if let Some((len, at)) = self.table.longest_in_values(&nv[i..b], abs.saturating_sub(WINDOW), self.w) {
+            if let Some((len, at)) =
+                self.table
+                    .longest_in_values(&nv[i..b], abs.saturating_sub(WINDOW), self.w)
+            {
                 if len > best_len {
                     (best_len, best_dist) = (len, abs - at);
                 }
@@ -242,15 +348,20 @@ impl FastEncoder {
 
         let count = block.len() as u32;
         put_len(&mut s.nv, w, block.len());
-        let (last_pos, last_count) = self.last_count;
-        if w >= 3 && last_pos != 0 && last_count == count && base - last_pos <= WINDOW {
-            push_copy(&mut s.tokens, w, base - last_pos);
-        } else {
-            self.generic(s, 0, w, base);
+        match self.starts.latest(base) {
+            Some((last_pos, last_count))
+                if w >= 3 && last_count == count && base - last_pos <= WINDOW =>
+            {
+                push_copy(&mut s.tokens, w, base - last_pos);
+            }
+            _ => self.generic(s, 0, w, base),
         }
-        self.last_count = (base, count);
+        let count_tokens = s.tokens.len();
 
-        for (name, value) in block.iter() {
+        for (k, (name, value)) in block.iter().enumerate() {
+            if k == 1 {
+                self.count_with_first_pair(s, count_tokens, base, count);
+            }
             let ps = s.nv.len();
             let pos = base + ps as u64;
             put_len(&mut s.nv, w, name.len());
@@ -263,9 +374,14 @@ impl FastEncoder {
 
             let hn = hash(name, 0);
             let hp = hash(value, hn);
-            let sens = self.is_sensitive(hn, name);
-            if sens {
-                s.sens.push((name_end, vend));
+            let shape = self.sensitive_shape(hn, name);
+            let sens = shape.is_some();
+            if let Some(shape) = shape {
+                s.sens.extend(
+                    shape
+                        .secret_ranges(value)
+                        .map(|(a, b)| (vstart + a, vstart + b)),
+                );
             }
 
             // 1. the same pair, whole, within reach: one copy (merging with the previous
@@ -287,6 +403,12 @@ impl FastEncoder {
             let mut best_value: &[u8] = &[];
             // bytes of the value the best candidate covers (what cross must beat)
             let mut same = 0;
+            // a candidate at the previous copy's distance continues that copy: one deflate
+            // match fewer (~22 bits, worth about three literal bytes)
+            let last_dist = match s.tokens.last() {
+                Some(Token::Copy { dist, .. }) => u64::from(*dist),
+                _ => 0,
+            };
             for f in self.table.same_name(hn, name, min_pos) {
                 let (score, covered) = if sens {
                     (0, 0)
@@ -295,8 +417,19 @@ impl FastEncoder {
                     (w + name.len() + w + eq, eq)
                 } else {
                     let cp = common_prefix(value, f.value);
-                    (w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len())) + cp, cp)
+                    (
+                        w + name.len()
+                            + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()))
+                            + cp,
+                        cp,
+                    )
                 };
+                let score = score
+                    + if pos - f.pos == last_dist {
+                        CONTINUE_BONUS
+                    } else {
+                        0
+                    };
                 if best.is_none_or(|(sc, p, _)| score > sc || (score == sc && f.pos > p)) {
                     best = Some((score, f.pos, f.value.len()));
                     best_value = f.value;
@@ -355,26 +488,94 @@ impl FastEncoder {
                 (None, None) if sens => self.generic(s, ps, name_end, base),
                 (None, None) => self.generic(s, ps, vend, base),
             }
-            if sens {
-                // the value's length field: "00 00 00" copied from this pair's name length
-                // (same for every value shorter than 256 bytes), then the value as literals
-                let from = if w == 4 && value.len() < 256 && name.len() < 256 {
-                    push_copy(&mut s.tokens, 3, (name_end - ps) as u64);
-                    name_end + 3
-                } else {
-                    name_end
-                };
-                if vend > from {
-                    s.tokens.push(Token::Secret { start: from as u32, len: (vend - from) as u32 });
-                }
+            if let Some(shape) = shape {
+                self.sensitive_value(s, shape, ps, name_end, value, base);
             }
 
             match existing {
                 Some(i) => self.table.touch(i, pos),
-                None => self.table.insert(hn, hp, name, value, pos, sens),
+                None => self.table.insert(hn, hp, name, value, pos, shape),
             }
         }
+        if block.len() == 1 {
+            self.count_with_first_pair(s, count_tokens, base, count);
+        }
+        self.starts.push(base, count);
         self.pos = base + s.nv.len() as u64;
+    }
+
+    /// The length field and bytes of a sensitive value (its name is written): the length
+    /// field's leading zeros copied from the name's ("00 00 00" for every value shorter
+    /// than 256 bytes), then each secret part as fixed-coded literals or, for a part of a
+    /// `set-cookie` value, one copy of an identical whole secret part sent before; the
+    /// public bytes between secret parts go through [`Self::generic`] like other text.
+    fn sensitive_value(
+        &self,
+        s: &mut Scratch,
+        shape: Shape,
+        ps: usize,
+        name_end: usize,
+        value: &[u8],
+        base: u64,
+    ) {
+        let w = self.w;
+        let vstart = name_end + w;
+        let from = if w == 4 && value.len() < 256 && name_end - ps - w < 256 {
+            push_copy(&mut s.tokens, 3, (name_end - ps) as u64);
+            name_end + 3
+        } else {
+            name_end
+        };
+        if vstart > from {
+            s.tokens.push(Token::Secret {
+                start: from as u32,
+                len: (vstart - from) as u32,
+            });
+        }
+        let mut done = 0;
+        for (a, b) in shape.secret_ranges(value) {
+            if a > done {
+                self.generic(s, vstart + done, vstart + a, base);
+            }
+            let at = base + (vstart + a) as u64;
+            let earlier = match shape {
+                Shape::SetCookie if b - a >= 3 => {
+                    self.table
+                        .find_secret_part(&value[a..b], at.saturating_sub(WINDOW), w)
+                }
+                _ => None,
+            };
+            match earlier {
+                Some(src) => push_copy(&mut s.tokens, b - a, at - src),
+                None => s.tokens.push(Token::Secret {
+                    start: (vstart + a) as u32,
+                    len: (b - a) as u32,
+                }),
+            }
+            done = b;
+        }
+        if value.len() > done {
+            self.generic(s, vstart + done, vstart + value.len(), base);
+        }
+    }
+
+    /// When the first pair went out as a copy from the first pair of an earlier block with
+    /// the same count, the count joins that copy (one match instead of count tokens plus
+    /// a match): the `count_tokens` tokens that wrote the count are dropped.
+    fn count_with_first_pair(&self, s: &mut Scratch, count_tokens: usize, base: u64, count: u32) {
+        let w = self.w;
+        let Some(&Token::Copy { dist, .. }) = s.tokens.get(count_tokens) else {
+            return;
+        };
+        let src = (base + w as u64)
+            .checked_sub(u64::from(dist))
+            .and_then(|p| p.checked_sub(w as u64));
+        if src.is_some_and(|src| self.starts.began(src, count)) {
+            s.tokens.drain(..count_tokens);
+            if let Token::Copy { len, .. } = &mut s.tokens[0] {
+                *len += w as u32;
+            }
+        }
     }
 
     /// Writes the tokens, then the sync flush. Runs of non-secret tokens get a per-run
@@ -396,7 +597,11 @@ impl FastEncoder {
                 j += 1;
             }
             let seg = &tokens[i..j];
-            let header = if secret { None } else { plan_dynamic(nv, seg, dynamic) };
+            let header = if secret {
+                None
+            } else {
+                plan_dynamic(nv, seg, dynamic)
+            };
             match header {
                 Some(h) => {
                     close(&mut bw, open, fixed, dynamic);
@@ -456,10 +661,15 @@ fn write_tokens(bw: &mut BitWriter<'_>, codes: &Codes, nv: &[u8], seg: &[Token])
         match *t {
             Token::Lit { start, len } | Token::Secret { start, len } => {
                 for &b in &nv[start as usize..(start + len) as usize] {
-                    bw.put(u32::from(codes.lit[usize::from(b)]), u32::from(codes.lit_len[usize::from(b)]));
+                    bw.put(
+                        u32::from(codes.lit[usize::from(b)]),
+                        u32::from(codes.lit_len[usize::from(b)]),
+                    );
                 }
             }
-            Token::Copy { len, dist } => for_each_match(len, |take| put_copy(bw, codes, take, dist)),
+            Token::Copy { len, dist } => {
+                for_each_match(len, |take| put_copy(bw, codes, take, dist))
+            }
         }
     }
 }
@@ -526,11 +736,17 @@ fn put_copy(bw: &mut BitWriter<'_>, codes: &Codes, len: u32, dist: u32) {
     let sym = 257 + ls;
     let code_len = u32::from(codes.lit_len[sym]);
     let extra = len - u32::from(LEN_BASE[ls]);
-    bw.put(u32::from(codes.lit[sym]) | extra << code_len, code_len + u32::from(LEN_EXTRA[ls]));
+    bw.put(
+        u32::from(codes.lit[sym]) | extra << code_len,
+        code_len + u32::from(LEN_EXTRA[ls]),
+    );
     let ds = bits::dist_sym(dist);
     let code_len = u32::from(codes.dist_len[ds]);
     let extra = dist - u32::from(DIST_BASE[ds]);
-    bw.put(u32::from(codes.dist[ds]) | extra << code_len, code_len + u32::from(DIST_EXTRA[ds]));
+    bw.put(
+        u32::from(codes.dist[ds]) | extra << code_len,
+        code_len + u32::from(DIST_EXTRA[ds]),
+    );
 }
 
 fn len_bytes(w: usize, n: usize) -> [u8; 4] {
@@ -615,7 +831,9 @@ fn aligned_tokens(tokens: &mut Vec<Token>, a: &[u8], b: &[u8], start: usize, dis
         }
         let mut j = i + eq.max(1);
         // extend the literal run up to the next run of 3 equal bytes
-        while j < a.len() && common_prefix(&a[j..(j + 3).min(a.len())], &b[j..(j + 3).min(a.len())]) < 3 {
+        while j < a.len()
+            && common_prefix(&a[j..(j + 3).min(a.len())], &b[j..(j + 3).min(a.len())]) < 3
+        {
             j += 1;
         }
         push_lit(tokens, start + i, start + j);
@@ -634,7 +852,12 @@ impl HeaderEncoder for FastEncoder {
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             self.tokenize(block, s);
-            let Scratch { nv, tokens, dynamic, .. } = s;
+            let Scratch {
+                nv,
+                tokens,
+                dynamic,
+                ..
+            } = s;
             self.emit(nv, tokens, dynamic, out);
         });
     }
@@ -642,7 +865,11 @@ impl HeaderEncoder for FastEncoder {
     fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.sensitive.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
-            + self.sensitive.iter().map(|(_, n)| n.capacity()).sum::<usize>()
+            + self
+                .sensitive
+                .iter()
+                .map(|(_, n)| n.capacity())
+                .sum::<usize>()
     }
 }
 

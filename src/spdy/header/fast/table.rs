@@ -9,12 +9,14 @@
 //! and a reference is only made when the distance is at most 32768. The table never
 //! guesses: lookups by hash are confirmed by comparing the stored bytes.
 
+use super::secret::Shape;
+
 /// Number of entries.
 pub(super) const SLOTS: usize = 128;
 const _: () = assert!(SLOTS == 128, "bit masks over the slots are u128");
 type Mask = u128;
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 5240;
+pub(super) const ARENA: usize = 5224;
 pub(super) const INDEX_BITS: u32 = 8;
 const MAX_HITS: u8 = 8;
 /// Longest pair (name + value bytes) worth keeping.
@@ -33,8 +35,11 @@ pub(super) struct Table {
     vlen: [u16; SLOTS],
     /// Times the entry was copied again (saturating): reused entries outlive one-offs.
     hits: [u8; SLOTS],
-    /// Bit i: entry i holds a sensitive value (never a source for other text).
+    /// Bit i: entry i holds a sensitive value (never a source for other text, except
+    /// the public bytes of a `public_parts` entry).
     sensitive: Mask,
+    /// Bit i: entry i is sensitive with public bytes ([`Shape::SetCookie`]).
+    public_parts: Mask,
     /// Bit i: slot i holds an entry.
     live: Mask,
     /// The slots in the order of their bytes in the arena, oldest first:
@@ -90,7 +95,9 @@ fn tag(hash: u32) -> u16 {
 fn eq_mask16(a: &[u16; SLOTS], x: u16) -> Mask {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{_mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16};
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
+        };
         let mut m: Mask = 0;
         // SAFETY: SSE2 is always present on x86_64; each pair of loads reads 32 bytes
         // (16 × u16 at index 16k, k < SLOTS / 16) inside `a`, unaligned loads allowed.
@@ -98,7 +105,8 @@ fn eq_mask16(a: &[u16; SLOTS], x: u16) -> Mask {
             let needle = _mm_set1_epi16(x as i16);
             for k in 0..SLOTS / 16 {
                 let lo = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), needle);
-                let hi = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
+                let hi =
+                    _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
                 let bits = _mm_movemask_epi8(_mm_packs_epi16(lo, hi));
                 m |= Mask::from(bits as u32 & 0xffff) << (16 * k);
             }
@@ -122,8 +130,8 @@ fn covers(start: &[u16; SLOTS], len: &[u16; SLOTS], x: u16) -> Mask {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
-            _mm_andnot_si128, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
-            _mm_setzero_si128, _mm_sub_epi16,
+            _mm_andnot_si128, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16,
+            _mm_set1_epi16, _mm_setzero_si128, _mm_sub_epi16,
         };
         let mut m: Mask = 0;
         // SAFETY: SSE2 is always present on x86_64; each load reads 8 × u16 at index 8k,
@@ -182,6 +190,7 @@ impl Table {
             vlen: [0; SLOTS],
             hits: [0; SLOTS],
             sensitive: 0,
+            public_parts: 0,
             live: 0,
             ring: [0; SLOTS],
             first: 0,
@@ -235,7 +244,11 @@ impl Table {
     pub(super) fn find_pair(&self, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
         BitIter(self.live() & eq_mask16(&self.pair_tag, tag(pair_hash)))
             .find(|&i| self.name(i) == name && self.value(i) == value)
-            .map(|i| Found { index: i, pos: self.at(i), value: self.value(i) })
+            .map(|i| Found {
+                index: i,
+                pos: self.at(i),
+                value: self.value(i),
+            })
     }
 
     /// Every entry with this name whose copy starts at or after `min_pos`.
@@ -247,7 +260,11 @@ impl Table {
     ) -> impl Iterator<Item = Found<'a>> + 'a {
         BitIter(self.live() & eq_mask16(&self.name_tag, tag(name_hash)))
             .filter(move |&i| self.at(i) >= min_pos && self.name(i) == name)
-            .map(move |i| Found { index: i, pos: self.at(i), value: self.value(i) })
+            .map(move |i| Found {
+                index: i,
+                pos: self.at(i),
+                value: self.value(i),
+            })
     }
 
     /// Records that entry `index` was just emitted again at `pos`.
@@ -259,14 +276,34 @@ impl Table {
     /// Adds a pair just emitted at `pos` (too long pairs are not kept).
     /// Non-sensitive entries whose value has length `len` and whose name hash is not
     /// `other_than`: (stream position of the pair, name length, value).
-    pub(super) fn same_value_len(&self, len: usize, other_than: u32, min_pos: u64) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
+    pub(super) fn same_value_len(
+        &self,
+        len: usize,
+        other_than: u32,
+        min_pos: u64,
+    ) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
         // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
         let len = u16::try_from(len).unwrap_or(u16::MAX);
-        BitIter(self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask16(&self.name_tag, tag(other_than))).filter(move |&i| self.at(i) >= min_pos)
-            .map(move |i| (self.at(i), self.nlen(i), self.value(i)))
+        BitIter(
+            self.live()
+                & eq_mask16(&self.vlen, len)
+                & !self.sensitive
+                & !eq_mask16(&self.name_tag, tag(other_than)),
+        )
+        .filter(move |&i| self.at(i) >= min_pos)
+        .map(move |i| (self.at(i), self.nlen(i), self.value(i)))
     }
 
-    pub(super) fn insert(&mut self, name_hash: u32, pair_hash: u32, name: &[u8], value: &[u8], pos: u64, sensitive: bool) {
+    /// `sensitive`: the value's shape when the name is sensitive.
+    pub(super) fn insert(
+        &mut self,
+        name_hash: u32,
+        pair_hash: u32,
+        name: &[u8],
+        value: &[u8],
+        pos: u64,
+        sensitive: Option<Shape>,
+    ) {
         let need = name.len() + value.len();
         if need > MAX_PAIR {
             return;
@@ -282,11 +319,16 @@ impl Table {
         self.vstart[i] = (at + name.len()) as u16;
         self.vlen[i] = value.len() as u16;
         self.hits[i] = 0;
-        self.sensitive = (self.sensitive & !((1 as Mask) << i)) | (Mask::from(sensitive) << i);
+        let bit = (1 as Mask) << i;
+        self.sensitive = (self.sensitive & !bit) | if sensitive.is_some() { bit } else { 0 };
+        self.public_parts = (self.public_parts & !bit)
+            | if sensitive == Some(Shape::SetCookie) {
+                bit
+            } else {
+                0
+            };
         self.push_back(i, at, need);
-        if !sensitive {
-            self.index_value(i);
-        }
+        self.index_value(i);
     }
 
     fn push_back(&mut self, i: usize, at: usize, len: usize) {
@@ -311,7 +353,11 @@ impl Table {
             let start = if head + need <= ARENA { head } else { 0 };
             let i = usize::from(self.ring[usize::from(self.first)]);
             let o = usize::from(self.off[i]);
-            let free = if o < head { start == head || need <= o } else { start == head && head + need <= o };
+            let free = if o < head {
+                start == head || need <= o
+            } else {
+                start == head && head + need <= o
+            };
             if free && usize::from(self.count) < SLOTS {
                 return start;
             }
@@ -332,9 +378,7 @@ impl Table {
                 self.off[i] = at as u16;
                 self.live &= !((1 as Mask) << i);
                 self.push_back(i, at, len);
-                if self.sensitive & ((1 as Mask) << i) == 0 {
-                    self.index_value(i);
-                }
+                self.index_value(i);
             } else {
                 self.live &= !((1 as Mask) << i);
             }
@@ -347,27 +391,79 @@ impl Table {
         (v.wrapping_mul(0x9E37_79B1) >> (32 - INDEX_BITS)) as usize
     }
 
+    /// Indexes the public bytes of entry i's value (all of a non-sensitive value).
     fn index_value(&mut self, i: usize) {
+        let bit = (1 as Mask) << i;
         let start = usize::from(self.off[i]) + self.nlen(i);
         let end = start + usize::from(self.vlen[i]);
+        if self.public_parts & bit != 0 {
+            // the runs between secret ranges
+            let mut from = 0;
+            let mut runs = [(0usize, 0usize); 8];
+            let mut n = 0;
+            for (s, e) in Shape::SetCookie.secret_ranges(&self.arena[start..end]) {
+                if n == runs.len() {
+                    break;
+                }
+                runs[n] = (from, s);
+                n += 1;
+                from = e;
+            }
+            if n < runs.len() {
+                runs[n] = (from, end - start);
+                n += 1;
+            }
+            for &(a, b) in &runs[..n] {
+                self.index_run(start + a, start + b);
+            }
+        } else if self.sensitive & bit == 0 {
+            self.index_run(start, end);
+        }
+    }
+
+    fn index_run(&mut self, start: usize, end: usize) {
         // every other position: a match found one byte late loses one byte of length
         for k in (start..end.saturating_sub(3)).step_by(2) {
             self.index[Self::slot(&self.arena[k..])] = (k + 1) as u16;
         }
     }
 
+    /// The stream position of a secret part identical to `secret`, whole, inside a kept
+    /// `set-cookie` value within reach (at or after `min_pos`); `w` as below.
+    pub(super) fn find_secret_part(&self, secret: &[u8], min_pos: u64, w: usize) -> Option<u64> {
+        BitIter(self.live & self.public_parts).find_map(|i| {
+            let value = self.value(i);
+            let vpos = self.at(i) + (2 * w + self.nlen(i)) as u64;
+            Shape::SetCookie
+                .secret_ranges(value)
+                .find(|&(s, e)| &value[s..e] == secret && vpos + s as u64 >= min_pos)
+                .map(|(s, _)| vpos + s as u64)
+        })
+    }
+
     /// The longest run of `text` (≥ 4 bytes) found inside a kept non-sensitive value whose
     /// copy starts at or after `min_pos`: (length, stream position). `w` is the width of
     /// the length fields (the value of the pair at `pos` starts at `pos + 2w + name len`).
-    pub(super) fn longest_in_values(&self, text: &[u8], min_pos: u64, w: usize) -> Option<(usize, u64)> {
+    pub(super) fn longest_in_values(
+        &self,
+        text: &[u8],
+        min_pos: u64,
+        w: usize,
+    ) -> Option<(usize, u64)> {
         if text.len() < 4 {
             return None;
         }
         let x = usize::from(self.index[Self::slot(text)]).checked_sub(1)?;
         // the entry whose value holds x (at most one: entries never overlap)
-        let i = BitIter(self.live & !self.sensitive & covers(&self.vstart, &self.vlen, x as u16)).next()?;
+        let sources = self.live & (!self.sensitive | self.public_parts);
+        let i = BitIter(sources & covers(&self.vstart, &self.vlen, x as u16)).next()?;
         let vstart = usize::from(self.vstart[i]);
-        let len = super::dict::common_prefix(&self.arena[x..vstart + usize::from(self.vlen[i])], text);
+        let mut end = vstart + usize::from(self.vlen[i]);
+        if self.public_parts & ((1 as Mask) << i) != 0 {
+            // never into a secret byte
+            end = vstart + Shape::SetCookie.public_end(&self.arena[vstart..end], x - vstart);
+        }
+        let len = super::dict::common_prefix(&self.arena[x..end], text);
         let pos = self.at(i) + (2 * w + self.nlen(i) + (x - vstart)) as u64;
         (len >= 4 && pos >= min_pos).then_some((len, pos))
     }
@@ -379,7 +475,7 @@ mod tests {
 
     fn add(t: &mut Table, n: &[u8], v: &[u8], pos: u64) {
         let hn = hash(n, 0);
-        t.insert(hn, hash(v, hn), n, v, pos, false);
+        t.insert(hn, hash(v, hn), n, v, pos, None);
     }
 
     fn has(t: &Table, n: &[u8], v: &[u8]) -> Option<u64> {
@@ -391,16 +487,40 @@ mod tests {
     fn finds_pairs_by_bytes_and_evicts_the_oldest_when_full() {
         let mut t = Table::new();
         for k in 0..200u64 {
-            add(&mut t, b"x-seq", format!("value number {k:04} {}", "y".repeat(60)).as_bytes(), 1000 + k);
+            add(
+                &mut t,
+                b"x-seq",
+                format!("value number {k:04} {}", "y".repeat(60)).as_bytes(),
+                1000 + k,
+            );
         }
-        let held: usize = BitIter(t.live).map(|i| t.nlen(i) + usize::from(t.vlen[i])).sum();
+        let held: usize = BitIter(t.live)
+            .map(|i| t.nlen(i) + usize::from(t.vlen[i]))
+            .sum();
         assert!(u32::from(t.count) == t.live.count_ones() && held <= ARENA);
-        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()), Some(1199));
-        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
+        assert_eq!(
+            has(
+                &t,
+                b"x-seq",
+                format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()
+            ),
+            Some(1199)
+        );
+        assert_eq!(
+            has(
+                &t,
+                b"x-seq",
+                format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()
+            ),
+            None
+        );
         // every live entry still holds its own bytes after compactions
         for i in BitIter(t.live) {
             let k = t.at(i) - 1000;
-            assert_eq!(t.value(i), format!("value number {k:04} {}", "y".repeat(60)).as_bytes());
+            assert_eq!(
+                t.value(i),
+                format!("value number {k:04} {}", "y".repeat(60)).as_bytes()
+            );
         }
     }
 
@@ -411,7 +531,10 @@ mod tests {
         add(&mut t, b"x-new", b"fresh", 1100);
         let far = 3u64 << 30;
         let hn = hash(b"x-new", 0);
-        let f = t.find_pair(hash(b"fresh", hn), b"x-new", b"fresh").map(|f| f.index).unwrap();
+        let f = t
+            .find_pair(hash(b"fresh", hn), b"x-new", b"fresh")
+            .map(|f| f.index)
+            .unwrap();
         t.touch(f, far);
         assert_eq!(has(&t, b"x-new", b"fresh"), Some(far));
         // pinned at the new base: 2 × 32 KiB behind, never within a copy's reach again

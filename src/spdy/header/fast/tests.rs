@@ -12,14 +12,20 @@ struct Inflate {
 
 impl Inflate {
     fn new(version: Version) -> Self {
-        Inflate { d: Decompress::new(true), version }
+        Inflate {
+            d: Decompress::new(true),
+            version,
+        }
     }
 
     fn block(&mut self, mut input: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 * 1024);
         loop {
             let before = self.d.total_in();
-            match self.d.decompress_vec(input, &mut out, FlushDecompress::Sync) {
+            match self
+                .d
+                .decompress_vec(input, &mut out, FlushDecompress::Sync)
+            {
                 Err(e) if e.needs_dictionary().is_some() => {
                     assert_eq!(e.needs_dictionary(), Some(self.version.dictionary_id()));
                     self.d.set_dictionary(self.version.dictionary()).unwrap();
@@ -81,7 +87,11 @@ fn first_block_starts_with_the_zlib_header_and_dictid_and_every_block_ends_with_
 #[test]
 fn a_repeated_block_is_one_copy_of_the_previous_block() {
     let mut enc = FastEncoder::new(Version::Spdy3, &[]);
-    let b = block(&[(":method", "GET"), (":path", "/a/b/c"), ("user-agent", "Mozilla/5.0 (X11; Linux x86_64)")]);
+    let b = block(&[
+        (":method", "GET"),
+        (":path", "/a/b/c"),
+        ("user-agent", "Mozilla/5.0 (X11; Linux x86_64)"),
+    ]);
     let mut first = Vec::new();
     enc.encode(&b, &mut first);
     let first_nv = nv(Version::Spdy3, &b);
@@ -99,8 +109,14 @@ fn a_repeated_block_is_one_copy_of_the_previous_block() {
 #[test]
 fn a_changed_date_copies_the_unchanged_parts_of_the_previous_date() {
     let mut enc = FastEncoder::new(Version::Spdy3, &[]);
-    let _ = tokens_of(&mut enc, &block(&[("date", "Sat, 03 Nov 2012 13:04:26 GMT")]));
-    let (nv, tokens, _) = tokens_of(&mut enc, &block(&[("date", "Sat, 03 Nov 2012 13:04:27 GMT")]));
+    let _ = tokens_of(
+        &mut enc,
+        &block(&[("date", "Sat, 03 Nov 2012 13:04:26 GMT")]),
+    );
+    let (nv, tokens, _) = tokens_of(
+        &mut enc,
+        &block(&[("date", "Sat, 03 Nov 2012 13:04:27 GMT")]),
+    );
     let literals: Vec<u8> = tokens
         .iter()
         .filter_map(|t| match *t {
@@ -120,14 +136,21 @@ fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_oth
     let mut enc = FastEncoder::new(Version::Spdy3, &[b"x-token".to_vec()]);
     let secret = "s3cr3t-v4lue-0123456789";
     let b1 = block(&[("cookie", secret), ("x-token", secret), ("referer", "/")]);
-    let b2 = block(&[("referer", &format!("/{secret}")), ("cookie", &format!("{secret}x")), ("x-token", secret)]);
+    let b2 = block(&[
+        ("referer", &format!("/{secret}")),
+        ("cookie", &format!("{secret}x")),
+        ("x-token", secret),
+    ]);
     let (nv1, t1, base1) = tokens_of(&mut enc, &b1);
     let (nv2, t2, base2) = tokens_of(&mut enc, &b2);
     // stream ranges of the sensitive values' bytes in both blocks
     let mut secret_ranges = Vec::new();
     for (nv, base) in [(&nv1, base1), (&nv2, base2)] {
         let mut at = 0;
-        while let Some(p) = nv[at..].windows(secret.len()).position(|w| w == secret.as_bytes()) {
+        while let Some(p) = nv[at..]
+            .windows(secret.len())
+            .position(|w| w == secret.as_bytes())
+        {
             let start = base + (at + p) as u64;
             secret_ranges.push((start, start + secret.len() as u64));
             at += p + 1;
@@ -137,13 +160,21 @@ fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_oth
         let mut pos = base;
         for t in tokens.iter() {
             if let Token::Copy { len, dist } = *t {
-                let (src, end) = (pos - u64::from(dist), pos - u64::from(dist) + u64::from(len));
+                let (src, end) = (
+                    pos - u64::from(dist),
+                    pos - u64::from(dist) + u64::from(len),
+                );
                 for &(s, e) in &secret_ranges {
                     let overlaps = src < e && s < end;
                     // only allowed: the copy is exactly a later copy of a whole sensitive
                     // pair (x-token's value in block 2 copies block 1's x-token pair)
-                    let whole = src + 4 + 7 + 4 == s && end == e && &nv[(pos - base) as usize + 4..][..7] == b"x-token";
-                    assert!(!overlaps || whole, "copy {t:?} at {pos} reads secret bytes {s}..{e}");
+                    let whole = src + 4 + 7 + 4 == s
+                        && end == e
+                        && &nv[(pos - base) as usize + 4..][..7] == b"x-token";
+                    assert!(
+                        !overlaps || whole,
+                        "copy {t:?} at {pos} reads secret bytes {s}..{e}"
+                    );
                 }
             }
             pos += u64::from(match *t {
@@ -153,10 +184,106 @@ fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_oth
     }
 }
 
+/// set-cookie: each cookie's `name=value` is secret (literals, or one copy of an identical
+/// whole secret part sent before, never a copy source for other text); the attributes are
+/// public and compress like other text.
+#[test]
+fn set_cookie_secret_parts_are_whole_copies_or_literals_and_attributes_compress() {
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let secret = "sid=s3cr3t-v4lue-0123456789";
+    let attrs = "; path=/; domain=.example.com; expires=Tue, 01-Jan-2036 08:00:01 GMT";
+    let b1 = block(&[("set-cookie", &format!("{secret}{attrs}")), ("x-echo", "/")]);
+    let b2 = block(&[
+        ("x-echo", &format!("/{secret}")),
+        ("set-cookie", &format!("{secret}x{attrs}\0{secret}{attrs}")),
+    ]);
+    let (nv1, t1, base1) = tokens_of(&mut enc, &b1);
+    let (nv2, t2, base2) = tokens_of(&mut enc, &b2);
+    // stream ranges of the secret parts (by the definition in `secret`, not by searching)
+    let mut secrets = Vec::new();
+    for (b, nv, base) in [(&b1, &nv1, base1), (&b2, &nv2, base2)] {
+        let value = b.get(b"set-cookie").unwrap();
+        let vstart = nv.windows(value.len()).position(|w| w == value).unwrap();
+        for (a, e) in Shape::SetCookie.secret_ranges(value) {
+            secrets.push((base + (vstart + a) as u64, base + (vstart + e) as u64));
+        }
+    }
+    assert_eq!(secrets.len(), 3);
+    let mut attr_literals = 0;
+    for (tokens, base) in [(&t1, base1), (&t2, base2)] {
+        let mut pos = base;
+        for t in tokens.iter() {
+            let len = u64::from(match *t {
+                Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
+            });
+            match *t {
+                Token::Copy { dist, .. } => {
+                    let d = u64::from(dist);
+                    for &(s, e) in &secrets {
+                        // reads secret bytes, or writes them: only as a whole secret part
+                        // copied from an identical whole secret part
+                        let reads = pos - d < e && s < pos - d + len;
+                        let writes = pos < e && s < pos + len;
+                        let whole_from = |(s, e): (u64, u64)| {
+                            pos <= s + d && e + d <= pos + len && secrets.contains(&(s + d, e + d))
+                        };
+                        let whole_to = |(s, e): (u64, u64)| {
+                            pos <= s && e <= pos + len && secrets.contains(&(s - d, e - d))
+                        };
+                        assert!(
+                            !reads || whole_from((s, e)),
+                            "copy {t:?} at {pos} reads secret {s}..{e}"
+                        );
+                        assert!(
+                            !writes || whole_to((s, e)),
+                            "copy {t:?} at {pos} writes secret {s}..{e}"
+                        );
+                    }
+                }
+                Token::Lit { .. } => {
+                    for &(s, e) in &secrets {
+                        assert!(
+                            !(pos < e && s < pos + len),
+                            "plain literal {t:?} at {pos} over secret {s}..{e}"
+                        );
+                    }
+                    if base == base2 && pos >= secrets[1].1 {
+                        attr_literals += len;
+                    }
+                }
+                Token::Secret { .. } => {}
+            }
+            pos += len;
+        }
+    }
+    // the second cookie's secret part is an identical whole part: a copy, not literals
+    let second = secrets[2];
+    let mut pos = base2;
+    let mut copied = false;
+    for t in t2.iter() {
+        if let Token::Copy { len, .. } = *t {
+            copied |= pos <= second.0 && second.1 <= pos + u64::from(len);
+        }
+        pos += u64::from(match *t {
+            Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
+        });
+    }
+    assert!(copied, "{t2:?}");
+    // the attributes of block 2 are copies of block 1's (public) attributes
+    assert!(
+        attr_literals <= 2,
+        "{attr_literals} literal bytes after the first secret part: {t2:?}"
+    );
+}
+
 #[test]
 fn state_is_reported_and_below_8_kib() {
     let enc = FastEncoder::new(Version::Spdy3, &[b"x-api-key".to_vec()]);
-    assert!(enc.state_bytes() > table::ARENA && enc.state_bytes() <= 8192, "{}", enc.state_bytes());
+    assert!(
+        enc.state_bytes() > table::ARENA && enc.state_bytes() <= 8192,
+        "{}",
+        enc.state_bytes()
+    );
 }
 
 #[test]
