@@ -20,6 +20,7 @@
 //! fixed code; secret literals are always fixed-coded (see [`FastEncoder::emit`]).
 
 pub(super) mod bits;
+mod dates;
 mod dict;
 mod huffman;
 mod secret;
@@ -29,6 +30,7 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use self::bits::{BitWriter, DIST_BASE, DIST_EXTRA, LEN_BASE, LEN_EXTRA, LEN_SYM};
+use self::dates::{is_date, RecentDates};
 use self::dict::{common_prefix, hash4, DictIndex};
 use self::secret::Shape;
 use self::table::{hash, Table};
@@ -64,6 +66,7 @@ pub struct FastEncoder {
     /// Where the latest blocks began and their pair counts, so a block whose first pair
     /// is a copy can copy its count with it (see [`BlockStarts`]).
     starts: BlockStarts,
+    dates: RecentDates,
     /// Sensitive names with their hashes.
     sensitive: Vec<(u32, Vec<u8>)>,
     table: Table,
@@ -196,6 +199,15 @@ fn fixed_codes() -> &'static Codes {
     })
 }
 
+impl Token {
+    /// Bytes of the block the token writes.
+    fn len(&self) -> u32 {
+        match *self {
+            Token::Lit { len, .. } | Token::Copy { len, .. } | Token::Secret { len, .. } => len,
+        }
+    }
+}
+
 fn push_lit(tokens: &mut Vec<Token>, start: usize, end: usize) {
     if end <= start {
         return;
@@ -255,6 +267,7 @@ impl FastEncoder {
             pos: dict.bytes.len() as u64,
             started: false,
             starts: BlockStarts::default(),
+            dates: RecentDates::new(),
             sensitive: list,
             table: Table::new(),
         }
@@ -391,6 +404,9 @@ impl FastEncoder {
                 if pos - f.pos <= WINDOW {
                     push_copy(&mut s.tokens, vend - ps, pos - f.pos);
                     self.table.touch(f.index, pos);
+                    if !sens && is_date(value) {
+                        self.dates.record(value, base + vstart as u64);
+                    }
                     continue;
                 }
                 existing = Some(f.index);
@@ -454,7 +470,21 @@ impl FastEncoder {
                 }
             }
 
+            let date = !sens && is_date(value);
             match (best, cross) {
+                _ if date => {
+                    // the name (and length) as in the cross case, then the date's runs
+                    // from whichever recent dates hold them
+                    match best {
+                        Some((_, fpos, flen)) => {
+                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                            push_copy(&mut s.tokens, w + name.len() + lp, pos - fpos);
+                            push_lit(&mut s.tokens, name_end + lp, vstart);
+                        }
+                        None => self.generic(s, ps, vstart, base),
+                    }
+                    self.date_tokens(s, value, vstart, base);
+                }
                 (best, Some((_, dv, evalue))) => {
                     match best {
                         Some((_, fpos, flen)) => {
@@ -492,6 +522,9 @@ impl FastEncoder {
                 self.sensitive_value(s, shape, ps, name_end, value, base);
             }
 
+            if !sens && is_date(value) {
+                self.dates.record(value, base + vstart as u64);
+            }
             match existing {
                 Some(i) => self.table.touch(i, pos),
                 None => self.table.insert(hn, hp, name, value, pos, shape),
@@ -502,6 +535,57 @@ impl FastEncoder {
         }
         self.starts.push(base, count);
         self.pos = base + s.nv.len() as u64;
+    }
+
+    /// Tokens for the date `value` at `nv[vstart..]`: greedily, the longest run of bytes
+    /// equal (at the same offset) to a kept recent date, copied when it is at least 4
+    /// bytes (3 when it continues the previous copy), literals elsewhere. Several dates
+    /// may each give a piece (the day from one, the time from another), as zlib's window
+    /// would.
+    fn date_tokens(&self, s: &mut Scratch, value: &[u8], vstart: usize, base: u64) {
+        let vpos = base + vstart as u64;
+        let mut cands = [(0u32, 0u64); dates::KEPT_DATES];
+        let n = self
+            .dates
+            .equal_masks(value, vpos.saturating_sub(WINDOW), &mut cands);
+        let cands = &cands[..n];
+        let mut i = 0;
+        while i < value.len() {
+            let last_dist = match s.tokens.last() {
+                Some(Token::Copy { dist, .. }) => u64::from(*dist),
+                _ => 0,
+            };
+            // (score, run length, continues the last copy, position): continuing the last
+            // copy saves a deflate match, worth CONTINUE_BONUS bytes of run
+            let mut best = (0u32, 0u32, false, 0u64);
+            for &(mask, p) in cands {
+                let run = (!(mask >> i))
+                    .trailing_zeros()
+                    .min((value.len() - i) as u32);
+                let continues = vpos - p == last_dist;
+                let key = (
+                    run + if continues && run > 0 {
+                        CONTINUE_BONUS as u32
+                    } else {
+                        0
+                    },
+                    run,
+                    continues,
+                    p,
+                );
+                if key > best {
+                    best = key;
+                }
+            }
+            let (_, run, continues, p) = best;
+            if run >= 4 || (run == 3 && continues) {
+                push_copy(&mut s.tokens, run as usize, vpos - p);
+                i += run as usize;
+            } else {
+                push_lit(&mut s.tokens, vstart + i, vstart + i + 1);
+                i += 1;
+            }
+        }
     }
 
     /// The length field and bytes of a sensitive value (its name is written): the length
@@ -564,6 +648,12 @@ impl FastEncoder {
     /// a match): the `count_tokens` tokens that wrote the count are dropped.
     fn count_with_first_pair(&self, s: &mut Scratch, count_tokens: usize, base: u64, count: u32) {
         let w = self.w;
+        // the count's tokens must still be exactly the count: the first pair's literals
+        // may have merged into a literal count
+        let count_len: u32 = s.tokens[..count_tokens].iter().map(Token::len).sum();
+        if count_len != w as u32 {
+            return;
+        }
         let Some(&Token::Copy { dist, .. }) = s.tokens.get(count_tokens) else {
             return;
         };

@@ -16,7 +16,7 @@ pub(super) const SLOTS: usize = 128;
 const _: () = assert!(SLOTS == 128, "bit masks over the slots are u128");
 type Mask = u128;
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 5224;
+pub(super) const ARENA: usize = 4330;
 pub(super) const INDEX_BITS: u32 = 8;
 const MAX_HITS: u8 = 8;
 /// Longest pair (name + value bytes) worth keeping.
