@@ -44,21 +44,15 @@ impl<'a> BitWriter<'a> {
     }
 }
 
-pub(in crate::spdy::header) const LEN_BASE: [u16; 29] = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
-    163, 195, 227, 258,
-];
-pub(in crate::spdy::header) const LEN_EXTRA: [u8; 29] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-];
+pub(in crate::spdy::header) const LEN_BASE: [u16; 29] =
+    [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+pub(in crate::spdy::header) const LEN_EXTRA: [u8; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
 pub(in crate::spdy::header) const DIST_BASE: [u16; 30] = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
-    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
+    8193, 12289, 16385, 24577,
 ];
-pub(in crate::spdy::header) const DIST_EXTRA: [u8; 30] = [
-    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
-    13,
-];
+pub(in crate::spdy::header) const DIST_EXTRA: [u8; 30] =
+    [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 
 /// Length (3..=258) → index into `LEN_BASE` (symbol 257 + index).
 pub(in crate::spdy::header) const LEN_SYM: [u8; 259] = {
@@ -101,11 +95,7 @@ const DIST_SYM: [u8; 512] = {
 #[inline(always)]
 pub(in crate::spdy::header) fn dist_sym(d: u32) -> usize {
     debug_assert!((1..=32768).contains(&d));
-    let i = if d <= 256 {
-        d - 1
-    } else {
-        256 + ((d - 1) >> 7)
-    };
+    let i = if d <= 256 { d - 1 } else { 256 + ((d - 1) >> 7) };
     usize::from(DIST_SYM[i as usize])
 }
 
@@ -161,17 +151,12 @@ mod tests {
     fn length_and_distance_symbols_cover_their_ranges() {
         for len in 3..=258usize {
             let s = usize::from(LEN_SYM[len]);
-            assert!(
-                usize::from(LEN_BASE[s]) <= len
-                    && len - usize::from(LEN_BASE[s]) < (1 << LEN_EXTRA[s])
-            );
+            assert!(usize::from(LEN_BASE[s]) <= len && len - usize::from(LEN_BASE[s]) < (1 << LEN_EXTRA[s]));
         }
         assert_eq!(LEN_SYM[258], 28);
         for d in 1..=32768u32 {
             let s = dist_sym(d);
-            assert!(
-                u32::from(DIST_BASE[s]) <= d && d - u32::from(DIST_BASE[s]) < (1 << DIST_EXTRA[s])
-            );
+            assert!(u32::from(DIST_BASE[s]) <= d && d - u32::from(DIST_BASE[s]) < (1 << DIST_EXTRA[s]));
         }
     }
 

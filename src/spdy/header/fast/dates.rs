@@ -28,22 +28,12 @@ pub(super) fn is_date(value: &[u8]) -> bool {
 
 impl RecentDates {
     pub(super) fn new() -> Self {
-        RecentDates {
-            text: [[0; DATE_LEN]; KEPT],
-            pos: [0; KEPT],
-            kept: 0,
-            next: 0,
-        }
+        RecentDates { text: [[0; DATE_LEN]; KEPT], pos: [0; KEPT], kept: 0, next: 0 }
     }
 
     /// For each kept date whose copy is at or after `min_pos`: bit k set where its byte k
     /// equals `value`'s (a date), and its position. Returns how many were written.
-    pub(super) fn equal_masks(
-        &self,
-        value: &[u8],
-        min_pos: u64,
-        out: &mut [(u32, u64); KEPT],
-    ) -> usize {
+    pub(super) fn equal_masks(&self, value: &[u8], min_pos: u64, out: &mut [(u32, u64); KEPT]) -> usize {
         let v: &[u8; DATE_LEN] = value.try_into().expect("a date is 29 bytes");
         let mut n = 0;
         for i in 0..usize::from(self.kept) {
@@ -106,15 +96,9 @@ mod tests {
         d.record(b"Sat, 03 Nov 2012 13:04:26 GMT", 300);
         assert_eq!(d.kept, 2);
         let mut out = [(0, 0); KEPT];
-        assert_eq!(
-            d.equal_masks(b"Sat, 03 Nov 2012 13:04:26 GMT", 250, &mut out),
-            1
-        );
+        assert_eq!(d.equal_masks(b"Sat, 03 Nov 2012 13:04:26 GMT", 250, &mut out), 1);
         assert_eq!(out[0], ((1 << DATE_LEN) - 1, 300));
-        assert!(
-            is_date(b"Sat, 03 Nov 2012 13:04:26 GMT")
-                && !is_date(b"Sat, 03-Nov-2012 13:04:26 GMT ")
-        );
+        assert!(is_date(b"Sat, 03 Nov 2012 13:04:26 GMT") && !is_date(b"Sat, 03-Nov-2012 13:04:26 GMT "));
     }
 
     #[test]
@@ -122,18 +106,10 @@ mod tests {
         let mut d = RecentDates::new();
         d.record(b"Sat, 03 Nov 2012 13:04:26 GMT", 7);
         let mut out = [(0, 0); KEPT];
-        assert_eq!(
-            d.equal_masks(b"Sun, 04 Nov 2012 13:04:20 GMT", 0, &mut out),
-            1
-        );
-        let want = (0..DATE_LEN)
-            .filter(|&k| !matches!(k, 1 | 2 | 6 | 24))
-            .fold(0u32, |m, k| m | 1 << k);
+        assert_eq!(d.equal_masks(b"Sun, 04 Nov 2012 13:04:20 GMT", 0, &mut out), 1);
+        let want = (0..DATE_LEN).filter(|&k| !matches!(k, 1 | 2 | 6 | 24)).fold(0u32, |m, k| m | 1 << k);
         assert_eq!(out[0], (want, 7));
-        assert_eq!(
-            d.equal_masks(b"Sun, 04 Nov 2012 13:04:20 GMT", 8, &mut out),
-            0
-        );
+        assert_eq!(d.equal_masks(b"Sun, 04 Nov 2012 13:04:20 GMT", 8, &mut out), 0);
     }
 
     #[test]

@@ -41,11 +41,7 @@ pub(super) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
         let x = u64::from_le_bytes(a[n - 8..n].try_into().expect("8"))
             ^ u64::from_le_bytes(b[n - 8..n].try_into().expect("8"));
         let x = x >> (8 * (i + 8 - n));
-        return if x == 0 {
-            n
-        } else {
-            i + (x.trailing_zeros() / 8) as usize
-        };
+        return if x == 0 { n } else { i + (x.trailing_zeros() / 8) as usize };
     }
     while i < n && a[i] == b[i] {
         i += 1;
@@ -68,11 +64,7 @@ impl DictIndex {
     pub(super) fn for_version(version: Version) -> &'static DictIndex {
         static V2: OnceLock<DictIndex> = OnceLock::new();
         static V3: OnceLock<DictIndex> = OnceLock::new();
-        let cell = if version.nv_length_width() == 2 {
-            &V2
-        } else {
-            &V3
-        };
+        let cell = if version.nv_length_width() == 2 { &V2 } else { &V3 };
         cell.get_or_init(|| DictIndex::build(version.dictionary()))
     }
 

@@ -4,9 +4,7 @@
 use super::bits::{canonical, BitWriter};
 
 /// Order in which code-length code lengths are sent.
-const CLEN_ORDER: [usize; 19] = [
-    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
-];
+const CLEN_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
 /// Code lengths (≤ `max_bits`) of an optimal prefix code for `freq`; unused symbols get 0.
 /// At least two symbols always get a code (as zlib does), so every code is complete.
@@ -39,16 +37,15 @@ pub(super) fn lengths(freq: &[u32], max_bits: u32, lens: &mut [u8]) {
         weight[i] = k >> 9;
     }
     let (mut next_leaf, mut next_node, mut made) = (0usize, n, n);
-    let pick =
-        |weight: &[u32; 576], made: usize, next_leaf: &mut usize, next_node: &mut usize| -> usize {
-            if *next_leaf < n && (*next_node >= made || weight[*next_leaf] <= weight[*next_node]) {
-                *next_leaf += 1;
-                *next_leaf - 1
-            } else {
-                *next_node += 1;
-                *next_node - 1
-            }
-        };
+    let pick = |weight: &[u32; 576], made: usize, next_leaf: &mut usize, next_node: &mut usize| -> usize {
+        if *next_leaf < n && (*next_node >= made || weight[*next_leaf] <= weight[*next_node]) {
+            *next_leaf += 1;
+            *next_leaf - 1
+        } else {
+            *next_node += 1;
+            *next_node - 1
+        }
+    };
     while made < 2 * n - 1 {
         let a = pick(&weight, made, &mut next_leaf, &mut next_node);
         let b = pick(&weight, made, &mut next_leaf, &mut next_node);
@@ -68,9 +65,7 @@ pub(super) fn lengths(freq: &[u32], max_bits: u32, lens: &mut [u8]) {
     for d in &depth[..n] {
         count[(*d).min(max_bits) as usize] += 1;
     }
-    let mut total: u32 = (1..=max_bits)
-        .map(|l| count[l as usize] << (max_bits - l))
-        .sum();
+    let mut total: u32 = (1..=max_bits).map(|l| count[l as usize] << (max_bits - l)).sum();
     while total > 1 << max_bits {
         count[max_bits as usize] -= 1;
         for l in (1..max_bits).rev() {
@@ -109,11 +104,7 @@ pub(super) struct Header {
 
 impl Header {
     pub(super) fn new(lit_lens: &[u8; 288], dist_lens: &[u8; 30]) -> Self {
-        let hlit = 257
-            + lit_lens[257..286]
-                .iter()
-                .rposition(|&l| l != 0)
-                .map_or(0, |p| p + 1);
+        let hlit = 257 + lit_lens[257..286].iter().rposition(|&l| l != 0).map_or(0, |p| p + 1);
         let hdist = 1 + dist_lens.iter().rposition(|&l| l != 0).unwrap_or(0);
         let mut all = [0u8; 316];
         all[..hlit].copy_from_slice(&lit_lens[..hlit]);
@@ -165,18 +156,10 @@ impl Header {
         }
         lengths(&freq, 7, &mut h.clen_lens);
         canonical(&h.clen_lens, &mut h.clen_codes);
-        h.hclen = 4 + CLEN_ORDER
-            .iter()
-            .rposition(|&s| h.clen_lens[s] != 0)
-            .map_or(0, |p| p + 1)
-            .saturating_sub(4);
+        h.hclen = 4 + CLEN_ORDER.iter().rposition(|&s| h.clen_lens[s] != 0).map_or(0, |p| p + 1).saturating_sub(4);
         let mut bits = 3 + 5 + 5 + 4 + 3 * h.hclen as u32;
         for &(s, _) in &h.rle[..h.nrle] {
-            bits += u32::from(h.clen_lens[usize::from(s)])
-                + [2, 3, 7]
-                    .get(usize::from(s).wrapping_sub(16))
-                    .copied()
-                    .unwrap_or(0);
+            bits += u32::from(h.clen_lens[usize::from(s)]) + [2, 3, 7].get(usize::from(s).wrapping_sub(16)).copied().unwrap_or(0);
         }
         h.bits = bits;
         h
@@ -215,10 +198,7 @@ mod tests {
     use super::*;
 
     fn kraft(lens: &[u8]) -> f64 {
-        lens.iter()
-            .filter(|&&l| l > 0)
-            .map(|&l| 0.5f64.powi(i32::from(l)))
-            .sum()
+        lens.iter().filter(|&&l| l > 0).map(|&l| 0.5f64.powi(i32::from(l))).sum()
     }
 
     #[test]

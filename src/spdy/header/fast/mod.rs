@@ -38,12 +38,7 @@ use super::{HeaderBlock, HeaderEncoder};
 use crate::spdy::version::Version;
 
 /// Names whose values are always sensitive.
-pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [
-    b"cookie",
-    b"set-cookie",
-    b"authorization",
-    b"proxy-authorization",
-];
+pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [b"cookie", b"set-cookie", b"authorization", b"proxy-authorization"];
 
 /// Farthest a deflate distance may reach (RFC 1951 §3.2.5).
 const WINDOW: u64 = 32_768;
@@ -79,23 +74,23 @@ pub struct FastEncoder {
 struct BlockStarts {
     pos: [u32; BLOCK_STARTS],
     count: [u16; BLOCK_STARTS],
+    /// The table entry of the block's first pair (`NO_SLOT`: none, or replaced since).
+    first: [u8; BLOCK_STARTS],
     /// Entries kept (up to `BLOCK_STARTS`) and the slot of the latest.
     kept: u8,
     latest: u8,
 }
 
 const BLOCK_STARTS: usize = 8;
+const NO_SLOT: u8 = u8::MAX;
 
 impl BlockStarts {
-    fn push(&mut self, pos: u64, count: u32) {
-        let i = if self.kept == 0 {
-            0
-        } else {
-            (usize::from(self.latest) + 1) % BLOCK_STARTS
-        };
+    fn push(&mut self, pos: u64, count: u32, first: Option<usize>) {
+        let i = if self.kept == 0 { 0 } else { (usize::from(self.latest) + 1) % BLOCK_STARTS };
         self.pos[i] = pos as u32;
         // a count that does not fit is kept as 0, which `began` never matches
         self.count[i] = u16::try_from(count).unwrap_or(0);
+        self.first[i] = first.map_or(NO_SLOT, |f| f as u8);
         self.latest = i as u8;
         self.kept = (self.kept + 1).min(BLOCK_STARTS as u8);
     }
@@ -105,18 +100,36 @@ impl BlockStarts {
     fn latest(&self, now: u64) -> Option<(u64, u32)> {
         (self.kept > 0).then(|| {
             let i = usize::from(self.latest);
-            (
-                now - u64::from((now as u32).wrapping_sub(self.pos[i])),
-                u32::from(self.count[i]),
-            )
+            (now - u64::from((now as u32).wrapping_sub(self.pos[i])), u32::from(self.count[i]))
         })
+    }
+
+    /// The distance from `now` back to the latest kept block within reach that began with
+    /// `count` pairs, the first being entry `slot`'s pair.
+    fn began_with(&self, slot: usize, count: u32, now: u64) -> Option<u64> {
+        if count == 0 {
+            return None;
+        }
+        (0..usize::from(self.kept))
+            .filter(|&i| usize::from(self.first[i]) == slot && u32::from(self.count[i]) == count)
+            .map(|i| u64::from((now as u32).wrapping_sub(self.pos[i])))
+            .filter(|&d| d <= WINDOW)
+            .min()
+    }
+
+    /// Forgets entry `slot` as a first pair (its slot now holds another pair).
+    fn forget_slot(&mut self, slot: usize) {
+        for f in &mut self.first {
+            if usize::from(*f) == slot {
+                *f = NO_SLOT;
+            }
+        }
     }
 
     /// Whether one of the kept blocks began at `pos` with `count` pairs.
     fn began(&self, pos: u64, count: u32) -> bool {
         count != 0
-            && (0..usize::from(self.kept))
-                .any(|i| self.pos[i] == pos as u32 && u32::from(self.count[i]) == count)
+            && (0..usize::from(self.kept)).any(|i| self.pos[i] == pos as u32 && u32::from(self.count[i]) == count)
     }
 }
 
@@ -162,12 +175,7 @@ impl Scratch {
             sens: Vec::with_capacity(8),
             head: vec![0; 1 << dict::HASH_BITS],
             gen: 0,
-            dynamic: Box::new(Codes {
-                lit: [0; 288],
-                lit_len: [0; 288],
-                dist: [0; 30],
-                dist_len: [0; 30],
-            }),
+            dynamic: Box::new(Codes { lit: [0; 288], lit_len: [0; 288], dist: [0; 30], dist_len: [0; 30] }),
         }
     }
 }
@@ -187,12 +195,7 @@ struct Codes {
 fn fixed_codes() -> &'static Codes {
     static FIXED: OnceLock<Codes> = OnceLock::new();
     FIXED.get_or_init(|| {
-        let mut c = Codes {
-            lit: [0; 288],
-            lit_len: bits::FIXED_LIT_LENS,
-            dist: [0; 30],
-            dist_len: [5; 30],
-        };
+        let mut c = Codes { lit: [0; 288], lit_len: bits::FIXED_LIT_LENS, dist: [0; 30], dist_len: [5; 30] };
         bits::canonical(&c.lit_len, &mut c.lit);
         bits::canonical(&c.dist_len, &mut c.dist);
         c
@@ -218,10 +221,7 @@ fn push_lit(tokens: &mut Vec<Token>, start: usize, end: usize) {
             return;
         }
     }
-    tokens.push(Token::Lit {
-        start: start as u32,
-        len: (end - start) as u32,
-    });
+    tokens.push(Token::Lit { start: start as u32, len: (end - start) as u32 });
 }
 
 /// A copy; consecutive copies at the same distance continue each other and merge.
@@ -234,10 +234,7 @@ fn push_copy(tokens: &mut Vec<Token>, len: usize, dist: u64) {
             return;
         }
     }
-    tokens.push(Token::Copy {
-        len: len as u32,
-        dist,
-    });
+    tokens.push(Token::Copy { len: len as u32, dist });
 }
 
 fn put_len(nv: &mut Vec<u8>, w: usize, n: usize) {
@@ -248,10 +245,7 @@ impl FastEncoder {
     /// An encoder for one direction of one session of `version`; `sensitive` adds names
     /// to [`DEFAULT_SENSITIVE`].
     pub fn new(version: Version, sensitive: &[Vec<u8>]) -> Self {
-        let names = DEFAULT_SENSITIVE
-            .iter()
-            .map(|n| n.to_vec())
-            .chain(sensitive.iter().cloned());
+        let names = DEFAULT_SENSITIVE.iter().map(|n| n.to_vec()).chain(sensitive.iter().cloned());
         let mut list: Vec<(u32, Vec<u8>)> = Vec::new();
         for n in names {
             if !list.iter().any(|(_, m)| *m == n) {
@@ -275,23 +269,13 @@ impl FastEncoder {
 
     /// The shape of the value when `name` is sensitive.
     fn sensitive_shape(&self, name_hash: u32, name: &[u8]) -> Option<Shape> {
-        self.sensitive
-            .iter()
-            .any(|(h, n)| *h == name_hash && n == name)
-            .then(|| Shape::of(name))
+        self.sensitive.iter().any(|(h, n)| *h == name_hash && n == name).then(|| Shape::of(name))
     }
 
     /// Tokenizes `nv[a..b]` (non-sensitive bytes) greedily against the dictionary and the
     /// non-sensitive text of this block so far; `base` is the stream position of `nv[0]`.
     fn generic(&self, s: &mut Scratch, a: usize, b: usize, base: u64) {
-        let Scratch {
-            nv,
-            tokens,
-            sens,
-            head,
-            gen,
-            ..
-        } = s;
+        let Scratch { nv, tokens, sens, head, gen, .. } = s;
         let gen = *gen;
         let mut i = a;
         let mut lit = a;
@@ -303,12 +287,7 @@ impl FastEncoder {
             if g == gen && (c as usize) < i {
                 let c = c as usize;
                 // never read into a sensitive range that starts after the candidate
-                let lim = sens
-                    .iter()
-                    .filter(|r| r.0 >= c)
-                    .map(|r| r.0)
-                    .min()
-                    .unwrap_or(usize::MAX);
+                let lim = sens.iter().filter(|r| r.0 >= c).map(|r| r.0).min().unwrap_or(usize::MAX);
                 let max = (b - i).min(lim.saturating_sub(c));
                 let len = common_prefix(&nv[c..c + max], &nv[i..b]);
                 if len >= 3 {
@@ -319,10 +298,7 @@ impl FastEncoder {
                 head[h] = u32::from(gen) << 16 | i as u32;
             }
             let abs = base + i as u64;
-            if let Some((len, at)) =
-                self.table
-                    .longest_in_values(&nv[i..b], abs.saturating_sub(WINDOW), self.w)
-            {
+            if let Some((len, at)) = self.table.longest_in_values(&nv[i..b], abs.saturating_sub(WINDOW), self.w) {
                 if len > best_len {
                     (best_len, best_dist) = (len, abs - at);
                 }
@@ -362,14 +338,17 @@ impl FastEncoder {
         let count = block.len() as u32;
         put_len(&mut s.nv, w, block.len());
         match self.starts.latest(base) {
-            Some((last_pos, last_count))
-                if w >= 3 && last_count == count && base - last_pos <= WINDOW =>
-            {
+            Some((last_pos, last_count)) if w >= 3 && last_count == count && base - last_pos <= WINDOW => {
                 push_copy(&mut s.tokens, w, base - last_pos);
             }
             _ => self.generic(s, 0, w, base),
         }
-        let count_tokens = s.tokens.len();
+        let mut count_tokens = s.tokens.len();
+        // the previous pair's entry, and the entry that followed the previous pair's source
+        // in the stream with the distance to it (see `Table::next_of`)
+        let mut prev_slot: Option<usize> = None;
+        let mut first_slot: Option<usize> = None;
+        let mut cont: Option<(usize, u64)> = None;
 
         for (k, (name, value)) in block.iter().enumerate() {
             if k == 1 {
@@ -390,32 +369,58 @@ impl FastEncoder {
             let shape = self.sensitive_shape(hn, name);
             let sens = shape.is_some();
             if let Some(shape) = shape {
-                s.sens.extend(
-                    shape
-                        .secret_ranges(value)
-                        .map(|(a, b)| (vstart + a, vstart + b)),
-                );
+                s.sens.extend(shape.secret_ranges(value).map(|(a, b)| (vstart + a, vstart + b)));
             }
 
+            // 0. the pair that followed the previous pair's source is this pair: the copy
+            //    goes on (or, for the first pair, an earlier block that began with this
+            //    pair and the same count: count and pair in one copy)
+            let mut existing = None;
+            let found = self.table.find_pair(hp, name, value).map(|f| (f.index, f.pos));
+            let mut whole = match (cont, found) {
+                (Some((g, d)), Some((i, _))) if g == i => Some((i, d)),
+                _ => None,
+            };
+            if let (0, Some((i, _))) = (k, found) {
+                if let Some(d) = self.starts.began_with(i, count, base) {
+                    s.tokens.clear();
+                    count_tokens = 0;
+                    whole = Some((i, d));
+                }
+            }
             // 1. the same pair, whole, within reach: one copy (merging with the previous
             //    pair's copy when they were sent side by side before)
-            let mut existing = None;
-            if let Some(f) = self.table.find_pair(hp, name, value) {
-                if pos - f.pos <= WINDOW {
-                    push_copy(&mut s.tokens, vend - ps, pos - f.pos);
-                    self.table.touch(f.index, pos);
-                    if !sens && is_date(value) {
-                        self.dates.record(value, base + vstart as u64);
-                    }
-                    continue;
+            let whole = whole.or(found.filter(|&(_, fpos)| pos - fpos <= WINDOW).map(|(i, fpos)| (i, pos - fpos)));
+            if let Some((i, d)) = whole {
+                if s.tokens.is_empty() && k == 0 {
+                    // the count went with the pair
+                    push_copy(&mut s.tokens, vend, d);
+                } else {
+                    push_copy(&mut s.tokens, vend - ps, d);
                 }
-                existing = Some(f.index);
+                // what follows is known for the entry's latest copy only
+                let latest = found.is_some_and(|(_, fpos)| pos - fpos == d);
+                cont = self.table.next_of(i).filter(|_| latest).map(|g| (g, d));
+                self.table.touch(i, pos);
+                self.link(prev_slot, Some(i));
+                prev_slot = Some(i);
+                if k == 0 {
+                    first_slot = Some(i);
+                }
+                if !sens && is_date(value) {
+                    self.dates.record(value, base + vstart as u64);
+                }
+                continue;
+            }
+            if let Some((i, _)) = found {
+                existing = Some(i);
             }
 
             // 2. the same name: copy the name, and for non-sensitive values whatever of the
             //    value lines up with an earlier value of that name
             let min_pos = pos.saturating_sub(WINDOW);
-            let mut best: Option<(usize, u64, usize)> = None; // (score, pos, entry value len)
+            // (score, pos, entry value len, entry)
+            let mut best: Option<(usize, u64, usize, usize)> = None;
             let mut best_value: &[u8] = &[];
             // bytes of the value the best candidate covers (what cross must beat)
             let mut same = 0;
@@ -425,7 +430,8 @@ impl FastEncoder {
                 Some(Token::Copy { dist, .. }) => u64::from(*dist),
                 _ => 0,
             };
-            for f in self.table.same_name(hn, name, min_pos) {
+            let follows = cont.and_then(|(g, d)| self.table.with_name_at(g, hn, name, pos - d));
+            for f in self.table.same_name(hn, name, min_pos).chain(follows) {
                 let (score, covered) = if sens {
                     (0, 0)
                 } else if f.value.len() == value.len() {
@@ -433,21 +439,11 @@ impl FastEncoder {
                     (w + name.len() + w + eq, eq)
                 } else {
                     let cp = common_prefix(value, f.value);
-                    (
-                        w + name.len()
-                            + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()))
-                            + cp,
-                        cp,
-                    )
+                    (w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len())) + cp, cp)
                 };
-                let score = score
-                    + if pos - f.pos == last_dist {
-                        CONTINUE_BONUS
-                    } else {
-                        0
-                    };
-                if best.is_none_or(|(sc, p, _)| score > sc || (score == sc && f.pos > p)) {
-                    best = Some((score, f.pos, f.value.len()));
+                let score = score + if pos - f.pos == last_dist { CONTINUE_BONUS } else { 0 };
+                if best.is_none_or(|(sc, p, _, _)| score > sc || (score == sc && f.pos > p)) {
+                    best = Some((score, f.pos, f.value.len(), f.index));
                     best_value = f.value;
                     same = covered;
                 }
@@ -476,7 +472,7 @@ impl FastEncoder {
                     // the name (and length) as in the cross case, then the date's runs
                     // from whichever recent dates hold them
                     match best {
-                        Some((_, fpos, flen)) => {
+                        Some((_, fpos, flen, _)) => {
                             let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
                             push_copy(&mut s.tokens, w + name.len() + lp, pos - fpos);
                             push_lit(&mut s.tokens, name_end + lp, vstart);
@@ -487,7 +483,7 @@ impl FastEncoder {
                 }
                 (best, Some((_, dv, evalue))) => {
                     match best {
-                        Some((_, fpos, flen)) => {
+                        Some((_, fpos, flen, _)) => {
                             let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
                             push_copy(&mut s.tokens, w + name.len() + lp, pos - fpos);
                             push_lit(&mut s.tokens, name_end + lp, vstart);
@@ -496,7 +492,7 @@ impl FastEncoder {
                     }
                     aligned_tokens(&mut s.tokens, value, evalue, vstart, dv);
                 }
-                (Some((_, fpos, flen)), None) => {
+                (Some((_, fpos, flen, _)), None) => {
                     let d = pos - fpos;
                     if sens {
                         push_copy(&mut s.tokens, w + name.len(), d);
@@ -525,15 +521,42 @@ impl FastEncoder {
             if !sens && is_date(value) {
                 self.dates.record(value, base + vstart as u64);
             }
-            match existing {
-                Some(i) => self.table.touch(i, pos),
-                None => self.table.insert(hn, hp, name, value, pos, shape),
+            // the copy goes on into the next pair when it ended at the end of a same-length
+            // value of the name's source entry (that entry's occurrence, whole, lies at
+            // the copy's distance)
+            let next = match (s.tokens.last(), best) {
+                (Some(&Token::Copy { dist, .. }), Some((_, fpos, flen, i)))
+                    if flen == value.len() && pos - fpos == u64::from(dist) && self.table.latest(i) == fpos =>
+                {
+                    self.table.next_of(i).map(|g| (g, u64::from(dist)))
+                }
+                _ => None,
+            };
+            let slot = match existing {
+                Some(i) => {
+                    self.table.touch(i, pos);
+                    Some(i)
+                }
+                None => {
+                    let slot = self.table.insert(hn, hp, name, value, pos, shape);
+                    if let Some(i) = slot {
+                        self.starts.forget_slot(i);
+                    }
+                    slot
+                }
+            };
+            // (an entry replaced by the insert is no longer what the stream holds there)
+            cont = next.filter(|&(g, _)| Some(g) != slot);
+            self.link(prev_slot, slot);
+            prev_slot = slot;
+            if k == 0 {
+                first_slot = slot;
             }
         }
         if block.len() == 1 {
             self.count_with_first_pair(s, count_tokens, base, count);
         }
-        self.starts.push(base, count);
+        self.starts.push(base, count, first_slot);
         self.pos = base + s.nv.len() as u64;
     }
 
@@ -545,9 +568,7 @@ impl FastEncoder {
     fn date_tokens(&self, s: &mut Scratch, value: &[u8], vstart: usize, base: u64) {
         let vpos = base + vstart as u64;
         let mut cands = [(0u32, 0u64); dates::KEPT_DATES];
-        let n = self
-            .dates
-            .equal_masks(value, vpos.saturating_sub(WINDOW), &mut cands);
+        let n = self.dates.equal_masks(value, vpos.saturating_sub(WINDOW), &mut cands);
         let cands = &cands[..n];
         let mut i = 0;
         while i < value.len() {
@@ -559,20 +580,9 @@ impl FastEncoder {
             // copy saves a deflate match, worth CONTINUE_BONUS bytes of run
             let mut best = (0u32, 0u32, false, 0u64);
             for &(mask, p) in cands {
-                let run = (!(mask >> i))
-                    .trailing_zeros()
-                    .min((value.len() - i) as u32);
+                let run = (!(mask >> i)).trailing_zeros().min((value.len() - i) as u32);
                 let continues = vpos - p == last_dist;
-                let key = (
-                    run + if continues && run > 0 {
-                        CONTINUE_BONUS as u32
-                    } else {
-                        0
-                    },
-                    run,
-                    continues,
-                    p,
-                );
+                let key = (run + if continues && run > 0 { CONTINUE_BONUS as u32 } else { 0 }, run, continues, p);
                 if key > best {
                     best = key;
                 }
@@ -588,20 +598,22 @@ impl FastEncoder {
         }
     }
 
+    /// Records that the pair of entry `this` was written right after the pair of entry
+    /// `prev` (nothing when either was not kept, or both are one entry).
+    fn link(&mut self, prev: Option<usize>, this: Option<usize>) {
+        if let (Some(p), Some(t)) = (prev, this) {
+            if p != t {
+                self.table.set_next(p, t);
+            }
+        }
+    }
+
     /// The length field and bytes of a sensitive value (its name is written): the length
     /// field's leading zeros copied from the name's ("00 00 00" for every value shorter
     /// than 256 bytes), then each secret part as fixed-coded literals or, for a part of a
     /// `set-cookie` value, one copy of an identical whole secret part sent before; the
     /// public bytes between secret parts go through [`Self::generic`] like other text.
-    fn sensitive_value(
-        &self,
-        s: &mut Scratch,
-        shape: Shape,
-        ps: usize,
-        name_end: usize,
-        value: &[u8],
-        base: u64,
-    ) {
+    fn sensitive_value(&self, s: &mut Scratch, shape: Shape, ps: usize, name_end: usize, value: &[u8], base: u64) {
         let w = self.w;
         let vstart = name_end + w;
         let from = if w == 4 && value.len() < 256 && name_end - ps - w < 256 {
@@ -611,10 +623,7 @@ impl FastEncoder {
             name_end
         };
         if vstart > from {
-            s.tokens.push(Token::Secret {
-                start: from as u32,
-                len: (vstart - from) as u32,
-            });
+            s.tokens.push(Token::Secret { start: from as u32, len: (vstart - from) as u32 });
         }
         let mut done = 0;
         for (a, b) in shape.secret_ranges(value) {
@@ -624,17 +633,13 @@ impl FastEncoder {
             let at = base + (vstart + a) as u64;
             let earlier = match shape {
                 Shape::SetCookie if b - a >= 3 => {
-                    self.table
-                        .find_secret_part(&value[a..b], at.saturating_sub(WINDOW), w)
+                    self.table.find_secret_part(&value[a..b], at.saturating_sub(WINDOW), w)
                 }
                 _ => None,
             };
             match earlier {
                 Some(src) => push_copy(&mut s.tokens, b - a, at - src),
-                None => s.tokens.push(Token::Secret {
-                    start: (vstart + a) as u32,
-                    len: (b - a) as u32,
-                }),
+                None => s.tokens.push(Token::Secret { start: (vstart + a) as u32, len: (b - a) as u32 }),
             }
             done = b;
         }
@@ -657,9 +662,7 @@ impl FastEncoder {
         let Some(&Token::Copy { dist, .. }) = s.tokens.get(count_tokens) else {
             return;
         };
-        let src = (base + w as u64)
-            .checked_sub(u64::from(dist))
-            .and_then(|p| p.checked_sub(w as u64));
+        let src = (base + w as u64).checked_sub(u64::from(dist)).and_then(|p| p.checked_sub(w as u64));
         if src.is_some_and(|src| self.starts.began(src, count)) {
             s.tokens.drain(..count_tokens);
             if let Token::Copy { len, .. } = &mut s.tokens[0] {
@@ -687,11 +690,7 @@ impl FastEncoder {
                 j += 1;
             }
             let seg = &tokens[i..j];
-            let header = if secret {
-                None
-            } else {
-                plan_dynamic(nv, seg, dynamic)
-            };
+            let header = if secret { None } else { plan_dynamic(nv, seg, dynamic) };
             match header {
                 Some(h) => {
                     close(&mut bw, open, fixed, dynamic);
@@ -751,15 +750,10 @@ fn write_tokens(bw: &mut BitWriter<'_>, codes: &Codes, nv: &[u8], seg: &[Token])
         match *t {
             Token::Lit { start, len } | Token::Secret { start, len } => {
                 for &b in &nv[start as usize..(start + len) as usize] {
-                    bw.put(
-                        u32::from(codes.lit[usize::from(b)]),
-                        u32::from(codes.lit_len[usize::from(b)]),
-                    );
+                    bw.put(u32::from(codes.lit[usize::from(b)]), u32::from(codes.lit_len[usize::from(b)]));
                 }
             }
-            Token::Copy { len, dist } => {
-                for_each_match(len, |take| put_copy(bw, codes, take, dist))
-            }
+            Token::Copy { len, dist } => for_each_match(len, |take| put_copy(bw, codes, take, dist)),
         }
     }
 }
@@ -826,17 +820,11 @@ fn put_copy(bw: &mut BitWriter<'_>, codes: &Codes, len: u32, dist: u32) {
     let sym = 257 + ls;
     let code_len = u32::from(codes.lit_len[sym]);
     let extra = len - u32::from(LEN_BASE[ls]);
-    bw.put(
-        u32::from(codes.lit[sym]) | extra << code_len,
-        code_len + u32::from(LEN_EXTRA[ls]),
-    );
+    bw.put(u32::from(codes.lit[sym]) | extra << code_len, code_len + u32::from(LEN_EXTRA[ls]));
     let ds = bits::dist_sym(dist);
     let code_len = u32::from(codes.dist_len[ds]);
     let extra = dist - u32::from(DIST_BASE[ds]);
-    bw.put(
-        u32::from(codes.dist[ds]) | extra << code_len,
-        code_len + u32::from(DIST_EXTRA[ds]),
-    );
+    bw.put(u32::from(codes.dist[ds]) | extra << code_len, code_len + u32::from(DIST_EXTRA[ds]));
 }
 
 fn len_bytes(w: usize, n: usize) -> [u8; 4] {
@@ -921,9 +909,7 @@ fn aligned_tokens(tokens: &mut Vec<Token>, a: &[u8], b: &[u8], start: usize, dis
         }
         let mut j = i + eq.max(1);
         // extend the literal run up to the next run of 3 equal bytes
-        while j < a.len()
-            && common_prefix(&a[j..(j + 3).min(a.len())], &b[j..(j + 3).min(a.len())]) < 3
-        {
+        while j < a.len() && common_prefix(&a[j..(j + 3).min(a.len())], &b[j..(j + 3).min(a.len())]) < 3 {
             j += 1;
         }
         push_lit(tokens, start + i, start + j);
@@ -942,12 +928,7 @@ impl HeaderEncoder for FastEncoder {
         SCRATCH.with(|s| {
             let s = &mut *s.borrow_mut();
             self.tokenize(block, s);
-            let Scratch {
-                nv,
-                tokens,
-                dynamic,
-                ..
-            } = s;
+            let Scratch { nv, tokens, dynamic, .. } = s;
             self.emit(nv, tokens, dynamic, out);
         });
     }
@@ -955,11 +936,7 @@ impl HeaderEncoder for FastEncoder {
     fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.sensitive.capacity() * std::mem::size_of::<(u32, Vec<u8>)>()
-            + self
-                .sensitive
-                .iter()
-                .map(|(_, n)| n.capacity())
-                .sum::<usize>()
+            + self.sensitive.iter().map(|(_, n)| n.capacity()).sum::<usize>()
     }
 }
 

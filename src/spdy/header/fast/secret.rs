@@ -47,21 +47,13 @@ impl Shape {
         match self {
             Shape::Whole => x.min(value.len()),
             Shape::SetCookie => {
-                let part_start = value[..x]
-                    .iter()
-                    .rposition(|&b| b == 0)
-                    .map_or(0, |p| p + 1);
-                let in_secret = x < value.len()
-                    && value[x] != 0
-                    && value[x] != b';'
-                    && !value[part_start..x].contains(&b';');
+                let part_start = value[..x].iter().rposition(|&b| b == 0).map_or(0, |p| p + 1);
+                let in_secret =
+                    x < value.len() && value[x] != 0 && value[x] != b';' && !value[part_start..x].contains(&b';');
                 if in_secret {
                     return x;
                 }
-                value[x..]
-                    .iter()
-                    .position(|&b| b == 0)
-                    .map_or(value.len(), |p| x + p + 1)
+                value[x..].iter().position(|&b| b == 0).map_or(value.len(), |p| x + p + 1)
             }
         }
     }
@@ -74,10 +66,7 @@ mod tests {
     #[test]
     fn set_cookie_secrets_are_the_name_value_of_each_cookie() {
         let v = b"a=1; path=/\0bb=22\0;odd\0c=3;x";
-        let r: Vec<_> = Shape::SetCookie
-            .secret_ranges(v)
-            .map(|(s, e)| &v[s..e])
-            .collect();
+        let r: Vec<_> = Shape::SetCookie.secret_ranges(v).map(|(s, e)| &v[s..e]).collect();
         assert_eq!(r, [&b"a=1"[..], b"bb=22", b"c=3"]);
         // public runs end at the next cookie (whose first byte is secret)
         assert_eq!(Shape::SetCookie.public_end(v, 0), 0);
@@ -93,10 +82,7 @@ mod tests {
 
     #[test]
     fn whole_values_are_all_secret() {
-        assert_eq!(
-            Shape::Whole.secret_ranges(b"abc").collect::<Vec<_>>(),
-            [(0, 3)]
-        );
+        assert_eq!(Shape::Whole.secret_ranges(b"abc").collect::<Vec<_>>(), [(0, 3)]);
         assert_eq!(Shape::Whole.secret_ranges(b"").count(), 0);
         assert_eq!(Shape::Whole.public_end(b"abc", 1), 1);
         assert_eq!(Shape::of(b"cookie"), Shape::Whole);

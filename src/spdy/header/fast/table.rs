@@ -16,9 +16,10 @@ pub(super) const SLOTS: usize = 128;
 const _: () = assert!(SLOTS == 128, "bit masks over the slots are u128");
 type Mask = u128;
 /// Bytes of name and value text the table may hold.
-pub(super) const ARENA: usize = 4330;
+pub(super) const ARENA: usize = 4190;
 pub(super) const INDEX_BITS: u32 = 8;
 const MAX_HITS: u8 = 8;
+const NO_NEXT: u8 = u8::MAX;
 /// Longest pair (name + value bytes) worth keeping.
 pub(super) const MAX_PAIR: usize = ARENA / 2;
 
@@ -33,6 +34,10 @@ pub(super) struct Table {
     /// Arena offset of the value (the name is `off..vstart`).
     vstart: [u16; SLOTS],
     vlen: [u16; SLOTS],
+    /// The entry whose pair the stream holds right after entry i's latest copy
+    /// (`NO_NEXT`: unknown). Reset when entry i is copied again; cleared wherever it names
+    /// a slot that gets a new pair.
+    next: [u8; SLOTS],
     /// Times the entry was copied again (saturating): reused entries outlive one-offs.
     hits: [u8; SLOTS],
     /// Bit i: entry i holds a sensitive value (never a source for other text, except
@@ -95,9 +100,7 @@ fn tag(hash: u32) -> u16 {
 fn eq_mask16(a: &[u16; SLOTS], x: u16) -> Mask {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
-        };
+        use std::arch::x86_64::{_mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16};
         let mut m: Mask = 0;
         // SAFETY: SSE2 is always present on x86_64; each pair of loads reads 32 bytes
         // (16 × u16 at index 16k, k < SLOTS / 16) inside `a`, unaligned loads allowed.
@@ -105,8 +108,7 @@ fn eq_mask16(a: &[u16; SLOTS], x: u16) -> Mask {
             let needle = _mm_set1_epi16(x as i16);
             for k in 0..SLOTS / 16 {
                 let lo = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k).cast()), needle);
-                let hi =
-                    _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
+                let hi = _mm_cmpeq_epi16(_mm_loadu_si128(a.as_ptr().add(16 * k + 8).cast()), needle);
                 let bits = _mm_movemask_epi8(_mm_packs_epi16(lo, hi));
                 m |= Mask::from(bits as u32 & 0xffff) << (16 * k);
             }
@@ -130,8 +132,8 @@ fn covers(start: &[u16; SLOTS], len: &[u16; SLOTS], x: u16) -> Mask {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
-            _mm_andnot_si128, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16,
-            _mm_set1_epi16, _mm_setzero_si128, _mm_sub_epi16,
+            _mm_andnot_si128, _mm_cmpgt_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16, _mm_set1_epi16,
+            _mm_setzero_si128, _mm_sub_epi16,
         };
         let mut m: Mask = 0;
         // SAFETY: SSE2 is always present on x86_64; each load reads 8 × u16 at index 8k,
@@ -189,6 +191,7 @@ impl Table {
             vstart: [0; SLOTS],
             vlen: [0; SLOTS],
             hits: [0; SLOTS],
+            next: [NO_NEXT; SLOTS],
             sensitive: 0,
             public_parts: 0,
             live: 0,
@@ -244,11 +247,7 @@ impl Table {
     pub(super) fn find_pair(&self, pair_hash: u32, name: &[u8], value: &[u8]) -> Option<Found<'_>> {
         BitIter(self.live() & eq_mask16(&self.pair_tag, tag(pair_hash)))
             .find(|&i| self.name(i) == name && self.value(i) == value)
-            .map(|i| Found {
-                index: i,
-                pos: self.at(i),
-                value: self.value(i),
-            })
+            .map(|i| Found { index: i, pos: self.at(i), value: self.value(i) })
     }
 
     /// Every entry with this name whose copy starts at or after `min_pos`.
@@ -260,15 +259,39 @@ impl Table {
     ) -> impl Iterator<Item = Found<'a>> + 'a {
         BitIter(self.live() & eq_mask16(&self.name_tag, tag(name_hash)))
             .filter(move |&i| self.at(i) >= min_pos && self.name(i) == name)
-            .map(move |i| Found {
-                index: i,
-                pos: self.at(i),
-                value: self.value(i),
-            })
+            .map(move |i| Found { index: i, pos: self.at(i), value: self.value(i) })
+    }
+
+    /// Stream position of entry i's latest copy.
+    pub(super) fn latest(&self, i: usize) -> u64 {
+        self.at(i)
+    }
+
+    /// The live entry whose pair follows entry i's latest copy in the stream.
+    pub(super) fn next_of(&self, i: usize) -> Option<usize> {
+        let n = usize::from(self.next[i]);
+        (n < SLOTS && self.live & ((1 as Mask) << n) != 0).then_some(n)
+    }
+
+    /// Records that entry `next`'s pair was just written right after entry i's latest copy.
+    pub(super) fn set_next(&mut self, i: usize, next: usize) {
+        self.next[i] = next as u8;
+    }
+
+    /// Entry i as found at stream position `pos` (where the caller knows a copy of its
+    /// pair lies), when it is live and named `name`.
+    pub(super) fn with_name_at(&self, i: usize, name_hash: u32, name: &[u8], pos: u64) -> Option<Found<'_>> {
+        let live = self.live & ((1 as Mask) << i) != 0;
+        (live && self.name_tag[i] == tag(name_hash) && self.name(i) == name).then(|| Found {
+            index: i,
+            pos,
+            value: self.value(i),
+        })
     }
 
     /// Records that entry `index` was just emitted again at `pos`.
     pub(super) fn touch(&mut self, index: usize, pos: u64) {
+        self.next[index] = NO_NEXT;
         self.pos[index] = self.rel(pos);
         self.hits[index] = self.hits[index].saturating_add(1).min(MAX_HITS);
     }
@@ -285,10 +308,7 @@ impl Table {
         // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
         let len = u16::try_from(len).unwrap_or(u16::MAX);
         BitIter(
-            self.live()
-                & eq_mask16(&self.vlen, len)
-                & !self.sensitive
-                & !eq_mask16(&self.name_tag, tag(other_than)),
+            self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask16(&self.name_tag, tag(other_than)),
         )
         .filter(move |&i| self.at(i) >= min_pos)
         .map(move |i| (self.at(i), self.nlen(i), self.value(i)))
@@ -303,10 +323,10 @@ impl Table {
         value: &[u8],
         pos: u64,
         sensitive: Option<Shape>,
-    ) {
+    ) -> Option<usize> {
         let need = name.len() + value.len();
         if need > MAX_PAIR {
-            return;
+            return None;
         }
         let at = self.make_room(need, pos);
         let i = (!self.live).trailing_zeros() as usize;
@@ -321,14 +341,18 @@ impl Table {
         self.hits[i] = 0;
         let bit = (1 as Mask) << i;
         self.sensitive = (self.sensitive & !bit) | if sensitive.is_some() { bit } else { 0 };
-        self.public_parts = (self.public_parts & !bit)
-            | if sensitive == Some(Shape::SetCookie) {
-                bit
-            } else {
-                0
-            };
+        self.public_parts = (self.public_parts & !bit) | if sensitive == Some(Shape::SetCookie) { bit } else { 0 };
         self.push_back(i, at, need);
         self.index_value(i);
+        // slot i holds another pair now: nothing follows it yet, and no entry is followed
+        // by it
+        self.next[i] = NO_NEXT;
+        for n in &mut self.next {
+            if usize::from(*n) == i {
+                *n = NO_NEXT;
+            }
+        }
+        Some(i)
     }
 
     fn push_back(&mut self, i: usize, at: usize, len: usize) {
@@ -353,11 +377,7 @@ impl Table {
             let start = if head + need <= ARENA { head } else { 0 };
             let i = usize::from(self.ring[usize::from(self.first)]);
             let o = usize::from(self.off[i]);
-            let free = if o < head {
-                start == head || need <= o
-            } else {
-                start == head && head + need <= o
-            };
+            let free = if o < head { start == head || need <= o } else { start == head && head + need <= o };
             if free && usize::from(self.count) < SLOTS {
                 return start;
             }
@@ -444,12 +464,7 @@ impl Table {
     /// The longest run of `text` (≥ 4 bytes) found inside a kept non-sensitive value whose
     /// copy starts at or after `min_pos`: (length, stream position). `w` is the width of
     /// the length fields (the value of the pair at `pos` starts at `pos + 2w + name len`).
-    pub(super) fn longest_in_values(
-        &self,
-        text: &[u8],
-        min_pos: u64,
-        w: usize,
-    ) -> Option<(usize, u64)> {
+    pub(super) fn longest_in_values(&self, text: &[u8], min_pos: u64, w: usize) -> Option<(usize, u64)> {
         if text.len() < 4 {
             return None;
         }
@@ -487,40 +502,16 @@ mod tests {
     fn finds_pairs_by_bytes_and_evicts_the_oldest_when_full() {
         let mut t = Table::new();
         for k in 0..200u64 {
-            add(
-                &mut t,
-                b"x-seq",
-                format!("value number {k:04} {}", "y".repeat(60)).as_bytes(),
-                1000 + k,
-            );
+            add(&mut t, b"x-seq", format!("value number {k:04} {}", "y".repeat(60)).as_bytes(), 1000 + k);
         }
-        let held: usize = BitIter(t.live)
-            .map(|i| t.nlen(i) + usize::from(t.vlen[i]))
-            .sum();
+        let held: usize = BitIter(t.live).map(|i| t.nlen(i) + usize::from(t.vlen[i])).sum();
         assert!(u32::from(t.count) == t.live.count_ones() && held <= ARENA);
-        assert_eq!(
-            has(
-                &t,
-                b"x-seq",
-                format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()
-            ),
-            Some(1199)
-        );
-        assert_eq!(
-            has(
-                &t,
-                b"x-seq",
-                format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()
-            ),
-            None
-        );
+        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 199, "y".repeat(60)).as_bytes()), Some(1199));
+        assert_eq!(has(&t, b"x-seq", format!("value number {:04} {}", 0, "y".repeat(60)).as_bytes()), None);
         // every live entry still holds its own bytes after compactions
         for i in BitIter(t.live) {
             let k = t.at(i) - 1000;
-            assert_eq!(
-                t.value(i),
-                format!("value number {k:04} {}", "y".repeat(60)).as_bytes()
-            );
+            assert_eq!(t.value(i), format!("value number {k:04} {}", "y".repeat(60)).as_bytes());
         }
     }
 
@@ -531,10 +522,7 @@ mod tests {
         add(&mut t, b"x-new", b"fresh", 1100);
         let far = 3u64 << 30;
         let hn = hash(b"x-new", 0);
-        let f = t
-            .find_pair(hash(b"fresh", hn), b"x-new", b"fresh")
-            .map(|f| f.index)
-            .unwrap();
+        let f = t.find_pair(hash(b"fresh", hn), b"x-new", b"fresh").map(|f| f.index).unwrap();
         t.touch(f, far);
         assert_eq!(has(&t, b"x-new", b"fresh"), Some(far));
         // pinned at the new base: 2 × 32 KiB behind, never within a copy's reach again

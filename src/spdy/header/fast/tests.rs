@@ -12,20 +12,14 @@ struct Inflate {
 
 impl Inflate {
     fn new(version: Version) -> Self {
-        Inflate {
-            d: Decompress::new(true),
-            version,
-        }
+        Inflate { d: Decompress::new(true), version }
     }
 
     fn block(&mut self, mut input: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 * 1024);
         loop {
             let before = self.d.total_in();
-            match self
-                .d
-                .decompress_vec(input, &mut out, FlushDecompress::Sync)
-            {
+            match self.d.decompress_vec(input, &mut out, FlushDecompress::Sync) {
                 Err(e) if e.needs_dictionary().is_some() => {
                     assert_eq!(e.needs_dictionary(), Some(self.version.dictionary_id()));
                     self.d.set_dictionary(self.version.dictionary()).unwrap();
@@ -87,11 +81,7 @@ fn first_block_starts_with_the_zlib_header_and_dictid_and_every_block_ends_with_
 #[test]
 fn a_repeated_block_is_one_copy_of_the_previous_block() {
     let mut enc = FastEncoder::new(Version::Spdy3, &[]);
-    let b = block(&[
-        (":method", "GET"),
-        (":path", "/a/b/c"),
-        ("user-agent", "Mozilla/5.0 (X11; Linux x86_64)"),
-    ]);
+    let b = block(&[(":method", "GET"), (":path", "/a/b/c"), ("user-agent", "Mozilla/5.0 (X11; Linux x86_64)")]);
     let mut first = Vec::new();
     enc.encode(&b, &mut first);
     let first_nv = nv(Version::Spdy3, &b);
@@ -109,14 +99,8 @@ fn a_repeated_block_is_one_copy_of_the_previous_block() {
 #[test]
 fn a_changed_date_copies_the_unchanged_parts_of_the_previous_date() {
     let mut enc = FastEncoder::new(Version::Spdy3, &[]);
-    let _ = tokens_of(
-        &mut enc,
-        &block(&[("date", "Sat, 03 Nov 2012 13:04:26 GMT")]),
-    );
-    let (nv, tokens, _) = tokens_of(
-        &mut enc,
-        &block(&[("date", "Sat, 03 Nov 2012 13:04:27 GMT")]),
-    );
+    let _ = tokens_of(&mut enc, &block(&[("date", "Sat, 03 Nov 2012 13:04:26 GMT")]));
+    let (nv, tokens, _) = tokens_of(&mut enc, &block(&[("date", "Sat, 03 Nov 2012 13:04:27 GMT")]));
     let literals: Vec<u8> = tokens
         .iter()
         .filter_map(|t| match *t {
@@ -136,21 +120,14 @@ fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_oth
     let mut enc = FastEncoder::new(Version::Spdy3, &[b"x-token".to_vec()]);
     let secret = "s3cr3t-v4lue-0123456789";
     let b1 = block(&[("cookie", secret), ("x-token", secret), ("referer", "/")]);
-    let b2 = block(&[
-        ("referer", &format!("/{secret}")),
-        ("cookie", &format!("{secret}x")),
-        ("x-token", secret),
-    ]);
+    let b2 = block(&[("referer", &format!("/{secret}")), ("cookie", &format!("{secret}x")), ("x-token", secret)]);
     let (nv1, t1, base1) = tokens_of(&mut enc, &b1);
     let (nv2, t2, base2) = tokens_of(&mut enc, &b2);
     // stream ranges of the sensitive values' bytes in both blocks
     let mut secret_ranges = Vec::new();
     for (nv, base) in [(&nv1, base1), (&nv2, base2)] {
         let mut at = 0;
-        while let Some(p) = nv[at..]
-            .windows(secret.len())
-            .position(|w| w == secret.as_bytes())
-        {
+        while let Some(p) = nv[at..].windows(secret.len()).position(|w| w == secret.as_bytes()) {
             let start = base + (at + p) as u64;
             secret_ranges.push((start, start + secret.len() as u64));
             at += p + 1;
@@ -160,21 +137,13 @@ fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_oth
         let mut pos = base;
         for t in tokens.iter() {
             if let Token::Copy { len, dist } = *t {
-                let (src, end) = (
-                    pos - u64::from(dist),
-                    pos - u64::from(dist) + u64::from(len),
-                );
+                let (src, end) = (pos - u64::from(dist), pos - u64::from(dist) + u64::from(len));
                 for &(s, e) in &secret_ranges {
                     let overlaps = src < e && s < end;
                     // only allowed: the copy is exactly a later copy of a whole sensitive
                     // pair (x-token's value in block 2 copies block 1's x-token pair)
-                    let whole = src + 4 + 7 + 4 == s
-                        && end == e
-                        && &nv[(pos - base) as usize + 4..][..7] == b"x-token";
-                    assert!(
-                        !overlaps || whole,
-                        "copy {t:?} at {pos} reads secret bytes {s}..{e}"
-                    );
+                    let whole = src + 4 + 7 + 4 == s && end == e && &nv[(pos - base) as usize + 4..][..7] == b"x-token";
+                    assert!(!overlaps || whole, "copy {t:?} at {pos} reads secret bytes {s}..{e}");
                 }
             }
             pos += u64::from(match *t {
@@ -193,10 +162,7 @@ fn set_cookie_secret_parts_are_whole_copies_or_literals_and_attributes_compress(
     let secret = "sid=s3cr3t-v4lue-0123456789";
     let attrs = "; path=/; domain=.example.com; expires=Tue, 01-Jan-2036 08:00:01 GMT";
     let b1 = block(&[("set-cookie", &format!("{secret}{attrs}")), ("x-echo", "/")]);
-    let b2 = block(&[
-        ("x-echo", &format!("/{secret}")),
-        ("set-cookie", &format!("{secret}x{attrs}\0{secret}{attrs}")),
-    ]);
+    let b2 = block(&[("x-echo", &format!("/{secret}")), ("set-cookie", &format!("{secret}x{attrs}\0{secret}{attrs}"))]);
     let (nv1, t1, base1) = tokens_of(&mut enc, &b1);
     let (nv2, t2, base2) = tokens_of(&mut enc, &b2);
     // stream ranges of the secret parts (by the definition in `secret`, not by searching)
@@ -227,25 +193,15 @@ fn set_cookie_secret_parts_are_whole_copies_or_literals_and_attributes_compress(
                         let whole_from = |(s, e): (u64, u64)| {
                             pos <= s + d && e + d <= pos + len && secrets.contains(&(s + d, e + d))
                         };
-                        let whole_to = |(s, e): (u64, u64)| {
-                            pos <= s && e <= pos + len && secrets.contains(&(s - d, e - d))
-                        };
-                        assert!(
-                            !reads || whole_from((s, e)),
-                            "copy {t:?} at {pos} reads secret {s}..{e}"
-                        );
-                        assert!(
-                            !writes || whole_to((s, e)),
-                            "copy {t:?} at {pos} writes secret {s}..{e}"
-                        );
+                        let whole_to =
+                            |(s, e): (u64, u64)| pos <= s && e <= pos + len && secrets.contains(&(s - d, e - d));
+                        assert!(!reads || whole_from((s, e)), "copy {t:?} at {pos} reads secret {s}..{e}");
+                        assert!(!writes || whole_to((s, e)), "copy {t:?} at {pos} writes secret {s}..{e}");
                     }
                 }
                 Token::Lit { .. } => {
                     for &(s, e) in &secrets {
-                        assert!(
-                            !(pos < e && s < pos + len),
-                            "plain literal {t:?} at {pos} over secret {s}..{e}"
-                        );
+                        assert!(!(pos < e && s < pos + len), "plain literal {t:?} at {pos} over secret {s}..{e}");
                     }
                     if base == base2 && pos >= secrets[1].1 {
                         attr_literals += len;
@@ -270,20 +226,13 @@ fn set_cookie_secret_parts_are_whole_copies_or_literals_and_attributes_compress(
     }
     assert!(copied, "{t2:?}");
     // the attributes of block 2 are copies of block 1's (public) attributes
-    assert!(
-        attr_literals <= 2,
-        "{attr_literals} literal bytes after the first secret part: {t2:?}"
-    );
+    assert!(attr_literals <= 2, "{attr_literals} literal bytes after the first secret part: {t2:?}");
 }
 
 #[test]
 fn state_is_reported_and_below_8_kib() {
     let enc = FastEncoder::new(Version::Spdy3, &[b"x-api-key".to_vec()]);
-    assert!(
-        enc.state_bytes() > table::ARENA && enc.state_bytes() <= 8192,
-        "{}",
-        enc.state_bytes()
-    );
+    assert!(enc.state_bytes() > table::ARENA && enc.state_bytes() <= 8192, "{}", enc.state_bytes());
 }
 
 #[test]
