@@ -570,24 +570,36 @@ impl FastEncoder {
         let mut cands = [(0u32, 0u64); dates::KEPT_DATES];
         let n = self.dates.equal_masks(value, vpos.saturating_sub(WINDOW), &mut cands);
         let cands = &cands[..n];
+        // where some kept date has a run of three equal bytes starting: elsewhere no copy can
+        // start, and the bytes up to the next such place are literals
+        let starts = cands.iter().fold(0u32, |acc, &(m, _)| acc | (m & m >> 1 & m >> 2));
         let mut i = 0;
         while i < value.len() {
+            let skip = ((starts >> i).trailing_zeros() as usize).min(value.len() - i);
+            if skip > 0 {
+                push_lit(&mut s.tokens, vstart + i, vstart + i + skip);
+                i += skip;
+                continue;
+            }
             let last_dist = match s.tokens.last() {
                 Some(Token::Copy { dist, .. }) => u64::from(*dist),
                 _ => 0,
             };
-            // (score, run length, continues the last copy, position): continuing the last
-            // copy saves a deflate match, worth CONTINUE_BONUS bytes of run
-            let mut best = (0u32, 0u32, false, 0u64);
+            // the best by (score, then the newest): score is the run's length plus, when it
+            // continues the last copy (one deflate match fewer), CONTINUE_BONUS; one packed
+            // key per candidate (score in the top byte, positions stay below 2^48)
+            let rest = (value.len() - i) as u32;
+            let mut best = (0u64, 0u32, 0u64);
             for &(mask, p) in cands {
-                let run = (!(mask >> i)).trailing_zeros().min((value.len() - i) as u32);
-                let continues = vpos - p == last_dist;
-                let key = (run + if continues && run > 0 { CONTINUE_BONUS as u32 } else { 0 }, run, continues, p);
-                if key > best {
-                    best = key;
+                let run = (!(mask >> i)).trailing_zeros().min(rest);
+                let bonus = if vpos - p == last_dist && run > 0 { CONTINUE_BONUS as u64 } else { 0 };
+                let key = (u64::from(run) + bonus) << 56 | p;
+                if key > best.0 {
+                    best = (key, run, p);
                 }
             }
-            let (_, run, continues, p) = best;
+            let (_, run, p) = best;
+            let continues = vpos - p == last_dist;
             if run >= 4 || (run == 3 && continues) {
                 push_copy(&mut s.tokens, run as usize, vpos - p);
                 i += run as usize;

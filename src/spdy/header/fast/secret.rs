@@ -47,10 +47,15 @@ impl Shape {
         match self {
             Shape::Whole => x.min(value.len()),
             Shape::SetCookie => {
-                let part_start = value[..x].iter().rposition(|&b| b == 0).map_or(0, |p| p + 1);
-                let in_secret =
-                    x < value.len() && value[x] != 0 && value[x] != b';' && !value[part_start..x].contains(&b';');
-                if in_secret {
+                if x >= value.len() {
+                    return value.len();
+                }
+                // x is secret when no ';' stands between it and its cookie's start (the
+                // value's start or the NUL before it), and it is neither ';' nor NUL; the
+                // backward scan stops at the nearest ';' or NUL, so it stays short
+                let after_separator =
+                    value[..x].iter().rposition(|&b| b == b';' || b == 0).is_some_and(|p| value[p] == b';');
+                if !after_separator && value[x] != b';' && value[x] != 0 {
                     return x;
                 }
                 value[x..].iter().position(|&b| b == 0).map_or(value.len(), |p| x + p + 1)

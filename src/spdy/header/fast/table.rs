@@ -347,11 +347,12 @@ impl Table {
         // slot i holds another pair now: nothing follows it yet, and no entry is followed
         // by it
         self.next[i] = NO_NEXT;
+        let i = i as u8;
         for n in &mut self.next {
-            if usize::from(*n) == i {
-                *n = NO_NEXT;
-            }
+            // a select, not a branch: the loop vectorizes
+            *n = if *n == i { NO_NEXT } else { *n };
         }
+        let i = usize::from(i);
         Some(i)
     }
 
