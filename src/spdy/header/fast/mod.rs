@@ -471,25 +471,11 @@ impl FastEncoder {
                 _ if date => {
                     // the name (and length) as in the cross case, then the date's runs
                     // from whichever recent dates hold them
-                    match best {
-                        Some((_, fpos, flen, _)) => {
-                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
-                            push_copy(&mut s.tokens, w + name.len() + lp, pos - fpos);
-                            push_lit(&mut s.tokens, name_end + lp, vstart);
-                        }
-                        None => self.generic(s, ps, vstart, base),
-                    }
+                    self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
                     self.date_tokens(s, value, vstart, base);
                 }
                 (best, Some((_, dv, evalue))) => {
-                    match best {
-                        Some((_, fpos, flen, _)) => {
-                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
-                            push_copy(&mut s.tokens, w + name.len() + lp, pos - fpos);
-                            push_lit(&mut s.tokens, name_end + lp, vstart);
-                        }
-                        None => self.generic(s, ps, vstart, base),
-                    }
+                    self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
                     aligned_tokens(&mut s.tokens, value, evalue, vstart, dv);
                 }
                 (Some((_, fpos, flen, _)), None) => {
@@ -558,6 +544,22 @@ impl FastEncoder {
         }
         self.starts.push(base, count, first_slot);
         self.pos = base + s.nv.len() as u64;
+    }
+
+    /// The name and value length of the pair at `nv[ps..]` (name ending at `name_end`): one
+    /// copy of the name and as much of the length as agrees, from the same-name pair at
+    /// `from` (position, value length), or searched like other text when there is none.
+    fn name_and_length(&self, s: &mut Scratch, from: Option<(u64, usize)>, ps: usize, name_end: usize, base: u64) {
+        let w = self.w;
+        let vstart = name_end + w;
+        match from {
+            Some((fpos, flen)) => {
+                let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                push_copy(&mut s.tokens, name_end - ps + lp, base + ps as u64 - fpos);
+                push_lit(&mut s.tokens, name_end + lp, vstart);
+            }
+            None => self.generic(s, ps, vstart, base),
+        }
     }
 
     /// Tokens for the date `value` at `nv[vstart..]`: greedily, the longest run of bytes
