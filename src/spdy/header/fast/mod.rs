@@ -3,19 +3,25 @@
 //! from whole-field back-references instead of zlib's 32 KiB LZ77 window.
 //!
 //! It refuses two things zlib does. It never keeps more than 8 KiB per session (no
-//! window, no hash chains: a [`table::Table`] of distinct recent pairs). And it never lets
-//! a sensitive value (cookie, set-cookie, authorization, proxy-authorization and the
-//! configured names) take part in a partial match, in either direction, so the size of a
-//! block reveals about a secret only its literal bytes and whether the whole value was
-//! sent before — the CRIME defence HPACK was designed around.
+//! window, no hash chains: a [`table::Table`] of distinct recent pairs, the recent HTTP
+//! dates in [`dates`], a few block starts). And it never lets a secret take part in a
+//! partial match, in either direction, so the size of a block reveals about a secret only
+//! its literal bytes and whether the whole secret was sent before — the CRIME defence HPACK
+//! was designed around. Secrets are the values of cookie, authorization,
+//! proxy-authorization and the configured names, and the `name=value` of each cookie in a
+//! set-cookie value (its attributes — path, domain, expires — are public text; [`secret`]).
 //!
 //! How a block is written: the block is serialized (SPDY3.md §4) into per-thread scratch,
-//! then each pair becomes, in order of preference, one copy of an identical earlier pair
-//! (consecutive copies at one distance merge, so a repeated run of pairs is one copy); a
-//! copy of the name from the latest pair with that name plus, for non-sensitive values,
-//! the bytes that line up with an earlier value of the same length (aligned diff: dates,
-//! sizes) or its common prefix; or literals searched greedily for copies from the
-//! dictionary, this block's non-sensitive text and the kept non-sensitive values.
+//! then each pair becomes, in order of preference: the continuation of the previous copy
+//! when the table knows the pair that followed that copy's source and it is this pair
+//! (consecutive copies at one distance merge, so a repeated run of pairs is one copy; a
+//! block that begins like a recent block with the same count copies count and pair
+//! together); one copy of an identical earlier pair; a copy of the name from a pair with
+//! that name plus, for non-sensitive values, the bytes that line up with an earlier value
+//! of the same length (aligned diff: sizes), its common prefix, or — for a date — the runs
+//! of whichever recent dates hold them; or literals searched greedily for copies from the
+//! dictionary, this block's public text and the kept public values. Secret parts are
+//! fixed-coded literals or one copy of an identical whole secret part.
 //! Runs of non-secret tokens get a dynamic Huffman block when it is smaller than the
 //! fixed code; secret literals are always fixed-coded (see [`FastEncoder::emit`]).
 
