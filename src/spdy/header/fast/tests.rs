@@ -153,6 +153,58 @@ fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_oth
     }
 }
 
+/// Stream ranges of the secret bytes of block `b` tokenized at `base` (by the definition in
+/// `secret`, not by searching the bytes).
+fn secret_ranges_of(enc: &FastEncoder, b: &HeaderBlock, base: u64) -> Vec<(u64, u64)> {
+    let w = enc.w as u64;
+    let mut pos = base + w;
+    let mut out = Vec::new();
+    for (n, v) in b.iter() {
+        let vstart = pos + 2 * w + n.len() as u64;
+        if let Some(shape) = enc.sensitive_shape(hash(n, 0), n) {
+            out.extend(shape.secret_ranges(v).map(|(a, e)| (vstart + a as u64, vstart + e as u64)));
+        }
+        pos = vstart + v.len() as u64;
+    }
+    out
+}
+
+fn token_len(t: &Token) -> u64 {
+    u64::from(match *t {
+        Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
+    })
+}
+
+/// The CRIME rule over one block's tokens, given every secret range of the session so far:
+/// a copy that reads or writes a secret byte covers a whole secret part and copies it from a
+/// whole secret part; plain (non-secret) literals never hold secret bytes.
+fn assert_secret_rule(tokens: &[Token], base: u64, secrets: &[(u64, u64)]) {
+    let mut pos = base;
+    for t in tokens {
+        let len = token_len(t);
+        match *t {
+            Token::Copy { dist, .. } => {
+                let d = u64::from(dist);
+                for &(s, e) in secrets {
+                    let reads = pos - d < e && s < pos - d + len;
+                    let writes = pos < e && s < pos + len;
+                    let whole_from = pos <= s + d && e + d <= pos + len && secrets.contains(&(s + d, e + d));
+                    let whole_to = pos <= s && e <= pos + len && s >= d && secrets.contains(&(s - d, e - d));
+                    assert!(!reads || whole_from, "copy {t:?} at {pos} reads secret {s}..{e}");
+                    assert!(!writes || whole_to, "copy {t:?} at {pos} writes secret {s}..{e}");
+                }
+            }
+            Token::Lit { .. } => {
+                for &(s, e) in secrets {
+                    assert!(!(pos < e && s < pos + len), "plain literal {t:?} at {pos} over secret {s}..{e}");
+                }
+            }
+            Token::Secret { .. } => {}
+        }
+        pos += len;
+    }
+}
+
 /// set-cookie: each cookie's `name=value` is secret (literals, or one copy of an identical
 /// whole secret part sent before, never a copy source for other text); the attributes are
 /// public and compress like other text.
@@ -163,69 +215,26 @@ fn set_cookie_secret_parts_are_whole_copies_or_literals_and_attributes_compress(
     let attrs = "; path=/; domain=.example.com; expires=Tue, 01-Jan-2036 08:00:01 GMT";
     let b1 = block(&[("set-cookie", &format!("{secret}{attrs}")), ("x-echo", "/")]);
     let b2 = block(&[("x-echo", &format!("/{secret}")), ("set-cookie", &format!("{secret}x{attrs}\0{secret}{attrs}"))]);
-    let (nv1, t1, base1) = tokens_of(&mut enc, &b1);
-    let (nv2, t2, base2) = tokens_of(&mut enc, &b2);
-    // stream ranges of the secret parts (by the definition in `secret`, not by searching)
-    let mut secrets = Vec::new();
-    for (b, nv, base) in [(&b1, &nv1, base1), (&b2, &nv2, base2)] {
-        let value = b.get(b"set-cookie").unwrap();
-        let vstart = nv.windows(value.len()).position(|w| w == value).unwrap();
-        for (a, e) in Shape::SetCookie.secret_ranges(value) {
-            secrets.push((base + (vstart + a) as u64, base + (vstart + e) as u64));
-        }
-    }
+    let (_, t1, base1) = tokens_of(&mut enc, &b1);
+    let (_, t2, base2) = tokens_of(&mut enc, &b2);
+    let mut secrets = secret_ranges_of(&enc, &b1, base1);
+    secrets.extend(secret_ranges_of(&enc, &b2, base2));
     assert_eq!(secrets.len(), 3);
-    let mut attr_literals = 0;
-    for (tokens, base) in [(&t1, base1), (&t2, base2)] {
-        let mut pos = base;
-        for t in tokens.iter() {
-            let len = u64::from(match *t {
-                Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
-            });
-            match *t {
-                Token::Copy { dist, .. } => {
-                    let d = u64::from(dist);
-                    for &(s, e) in &secrets {
-                        // reads secret bytes, or writes them: only as a whole secret part
-                        // copied from an identical whole secret part
-                        let reads = pos - d < e && s < pos - d + len;
-                        let writes = pos < e && s < pos + len;
-                        let whole_from = |(s, e): (u64, u64)| {
-                            pos <= s + d && e + d <= pos + len && secrets.contains(&(s + d, e + d))
-                        };
-                        let whole_to =
-                            |(s, e): (u64, u64)| pos <= s && e <= pos + len && secrets.contains(&(s - d, e - d));
-                        assert!(!reads || whole_from((s, e)), "copy {t:?} at {pos} reads secret {s}..{e}");
-                        assert!(!writes || whole_to((s, e)), "copy {t:?} at {pos} writes secret {s}..{e}");
-                    }
-                }
-                Token::Lit { .. } => {
-                    for &(s, e) in &secrets {
-                        assert!(!(pos < e && s < pos + len), "plain literal {t:?} at {pos} over secret {s}..{e}");
-                    }
-                    if base == base2 && pos >= secrets[1].1 {
-                        attr_literals += len;
-                    }
-                }
-                Token::Secret { .. } => {}
-            }
-            pos += len;
-        }
-    }
-    // the second cookie's secret part is an identical whole part: a copy, not literals
-    let second = secrets[2];
-    let mut pos = base2;
-    let mut copied = false;
+    assert_secret_rule(&t1, base1, &secrets);
+    assert_secret_rule(&t2, base2, &secrets);
+    // the second cookie's secret part is an identical whole part: a copy, not literals; and
+    // the attributes of block 2 are copies of block 1's (public) attributes
+    let (second, first_end) = (secrets[2], secrets[1].1);
+    let (mut pos, mut copied, mut attr_literals) = (base2, false, 0);
     for t in t2.iter() {
-        if let Token::Copy { len, .. } = *t {
-            copied |= pos <= second.0 && second.1 <= pos + u64::from(len);
+        match *t {
+            Token::Copy { len, .. } => copied |= pos <= second.0 && second.1 <= pos + u64::from(len),
+            Token::Lit { len, .. } if pos >= first_end => attr_literals += len,
+            _ => {}
         }
-        pos += u64::from(match *t {
-            Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
-        });
+        pos += token_len(t);
     }
     assert!(copied, "{t2:?}");
-    // the attributes of block 2 are copies of block 1's (public) attributes
     assert!(attr_literals <= 2, "{attr_literals} literal bytes after the first secret part: {t2:?}");
 }
 
@@ -275,6 +284,17 @@ fn value_strategy() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(any::<u8>(), 0..40),
         proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(0u8)], 250..700),
         proptest::collection::vec(any::<u8>(), 259..3000),
+        // cookie-shaped text: secret/public boundaries of set-cookie values
+        proptest::collection::vec(
+            prop_oneof![Just(b'a'), Just(b'b'), Just(b';'), Just(b' '), Just(b'='), Just(0u8)],
+            0..120
+        ),
+        (0u8..3, 0u8..3, 0u8..3).prop_map(|(c, d, p)| {
+            format!("s{c}=v{d}; path=/{p}; domain=.example.com\0t{d}=w{c}; expires=Sat, 03-Nov-2012 13:0{p}:26 GMT")
+                .into_bytes()
+        }),
+        // dates differing here and there: pieces from several recent dates
+        (0u8..10, 0u8..10, 0u8..10).prop_map(|(d, h, s)| format!("Sat, 0{d} Nov 2012 1{h}:04:2{s} GMT").into_bytes()),
     ]
 }
 
@@ -302,6 +322,27 @@ proptest! {
             let mut out = Vec::new();
             enc.encode(&b, &mut out);
             prop_assert_eq!(inf.block(&out), nv(version, &b));
+        }
+    }
+
+    /// The CRIME rule holds over random sessions: no copy reads or writes part of a secret.
+    #[test]
+    fn random_sessions_never_copy_part_of_a_secret(
+        blocks in proptest::collection::vec(
+            proptest::collection::vec((name_strategy(), value_strategy()), 0..10), 1..10),
+        repeat in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let mut enc = FastEncoder::new(Version::Spdy3, &[b"x-secret".to_vec()]);
+        let mut seq: Vec<&Vec<(Vec<u8>, Vec<u8>)>> = blocks.iter().collect();
+        for r in &repeat {
+            seq.push(r.get(&blocks));
+        }
+        let mut secrets = Vec::new();
+        for pairs in seq {
+            let b: HeaderBlock = pairs.iter().map(|(n, v)| (n, v)).collect();
+            let (_, tokens, base) = tokens_of(&mut enc, &b);
+            secrets.extend(secret_ranges_of(&enc, &b, base));
+            assert_secret_rule(&tokens, base, &secrets);
         }
     }
 }
