@@ -7,7 +7,8 @@
 //! Before measuring, prints compressed totals, bytes of state per session and CPU ns per
 //! block (this thread's on-CPU time from /proc/thread-self/schedstat over several corpus
 //! passes: on a shared, overloaded machine wall-clock samples mostly measure waiting for a
-//! core, CPU time does not).
+//! core, CPU time does not). With `HEADER_DUMP_DIR` set, also writes our per-story streams
+//! there for `scripts/header_attribution.py`.
 
 #[path = "../tests/support_corpus/mod.rs"]
 mod corpus;
@@ -72,6 +73,21 @@ fn run_fast(stories: &[Vec<HeaderBlock>], out: &mut Vec<u8>) -> (usize, usize) {
     (total, state)
 }
 
+/// Writes each story's stream from our encoder to `dir/<story>.bin`, for
+/// `scripts/header_attribution.py` (where the bytes go, per header name, against zlib-6).
+fn dump_fast(stories: &[corpus::Story], dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).expect("dump directory");
+    for story in stories {
+        let mut enc = new_encoder(Version::Spdy3, &CompressorKind::Fast { sensitive: Vec::new() });
+        let mut out = Vec::new();
+        for block in &story.blocks {
+            enc.encode(block, &mut out);
+        }
+        std::fs::write(dir.join(format!("{}.bin", story.name)), out).expect("dump written");
+    }
+    eprintln!("our streams written to {}", dir.display());
+}
+
 /// Prints totals, ratio, state and CPU ns per block for every encoder (README table).
 fn print_table(stories: &[Vec<HeaderBlock>], nv: &[Vec<Vec<u8>>], out: &mut Vec<u8>) {
     let blocks: usize = stories.iter().map(Vec::len).sum();
@@ -104,7 +120,11 @@ fn print_table(stories: &[Vec<HeaderBlock>], nv: &[Vec<Vec<u8>>], out: &mut Vec<
 }
 
 fn header_deflate(c: &mut Criterion) {
-    let stories: Vec<Vec<HeaderBlock>> = corpus::load().into_iter().map(|s| s.blocks).collect();
+    let loaded = corpus::load();
+    if let Some(dir) = std::env::var_os("HEADER_DUMP_DIR") {
+        dump_fast(&loaded, std::path::Path::new(&dir));
+    }
+    let stories: Vec<Vec<HeaderBlock>> = loaded.into_iter().map(|s| s.blocks).collect();
     let nv: Vec<Vec<Vec<u8>>> =
         stories.iter().map(|s| s.iter().map(|b| corpus::nv_bytes(Version::Spdy3, b)).collect()).collect();
     let blocks: usize = stories.iter().map(Vec::len).sum();
