@@ -51,8 +51,8 @@ const WINDOW: u64 = 32_768;
 const MAX_MATCH: u32 = 258;
 /// Shortest value for which values of other names are searched for an aligned match.
 const CROSS_MIN: usize = 8;
-/// What continuing the previous copy is worth, in bytes of copy length (one deflate match
-/// fewer).
+/// What continuing the previous copy is worth, in bytes of copy length: one deflate match
+/// fewer saves ~22 bits, and on the corpus 5 beat 1, 3, 8 and 12.
 const CONTINUE_BONUS: usize = 5;
 
 /// Per-session encoder. See the module docs.
@@ -431,7 +431,7 @@ impl FastEncoder {
             // bytes of the value the best candidate covers (what cross must beat)
             let mut same = 0;
             // a candidate at the previous copy's distance continues that copy: one deflate
-            // match fewer (~22 bits, worth about three literal bytes)
+            // match fewer (~22 bits; see CONTINUE_BONUS)
             let last_dist = match s.tokens.last() {
                 Some(Token::Copy { dist, .. }) => u64::from(*dist),
                 _ => 0,
