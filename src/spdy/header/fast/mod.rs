@@ -143,19 +143,10 @@ impl BlockStarts {
 /// or copy `len` bytes from `dist` back in the stream.
 #[derive(Clone, Copy, Debug)]
 enum Token {
-    Lit {
-        start: u32,
-        len: u32,
-    },
-    Copy {
-        len: u32,
-        dist: u32,
-    },
+    Lit { start: u32, len: u32 },
+    Copy { len: u32, dist: u32 },
     /// Literal bytes of a sensitive value (never merged with other literals).
-    Secret {
-        start: u32,
-        len: u32,
-    },
+    Secret { start: u32, len: u32 },
 }
 
 /// Per-thread working memory (thread-per-core: one per core, not per session): the
@@ -214,6 +205,14 @@ impl Token {
         match *self {
             Token::Lit { len, .. } | Token::Copy { len, .. } | Token::Secret { len, .. } => len,
         }
+    }
+}
+
+/// The distance of the last token when it is a copy (0 otherwise: no distance is 0).
+fn last_copy_dist(tokens: &[Token]) -> u64 {
+    match tokens.last() {
+        Some(Token::Copy { dist, .. }) => u64::from(*dist),
+        _ => 0,
     }
 }
 
@@ -377,168 +376,160 @@ impl FastEncoder {
             if let Some(shape) = shape {
                 s.sens.extend(shape.secret_ranges(value).map(|(a, b)| (vstart + a, vstart + b)));
             }
-
-            // 0. the pair that followed the previous pair's source is this pair: the copy
-            //    goes on (or, for the first pair, an earlier block that began with this
-            //    pair and the same count: count and pair in one copy)
-            let mut existing = None;
-            let found = self.table.find_pair(hp, name, value).map(|f| (f.index, f.pos));
-            let mut whole = match (cont, found) {
-                (Some((g, d)), Some((i, _))) if g == i => Some((i, d)),
-                _ => None,
-            };
-            if let (0, Some((i, _))) = (k, found) {
-                if let Some(d) = self.starts.began_with(i, count, base) {
-                    s.tokens.clear();
-                    count_tokens = 0;
-                    whole = Some((i, d));
-                }
-            }
-            // 1. the same pair, whole, within reach: one copy (merging with the previous
-            //    pair's copy when they were sent side by side before)
-            let whole = whole.or(found.filter(|&(_, fpos)| pos - fpos <= WINDOW).map(|(i, fpos)| (i, pos - fpos)));
-            if let Some((i, d)) = whole {
-                if s.tokens.is_empty() && k == 0 {
-                    // the count went with the pair
-                    push_copy(&mut s.tokens, vend, d);
-                } else {
-                    push_copy(&mut s.tokens, vend - ps, d);
-                }
-                // what follows is known for the entry's latest copy only
-                let latest = found.is_some_and(|(_, fpos)| pos - fpos == d);
-                cont = self.table.next_of(i).filter(|_| latest).map(|g| (g, d));
-                self.table.touch(i, pos);
-                self.link(prev_slot, Some(i));
-                prev_slot = Some(i);
-                if k == 0 {
-                    first_slot = Some(i);
-                }
-                if !sens && is_date(value) {
-                    self.dates.record(value, base + vstart as u64);
-                }
-                continue;
-            }
-            if let Some((i, _)) = found {
-                existing = Some(i);
-            }
-
-            // 2. the same name: copy the name, and for non-sensitive values whatever of the
-            //    value lines up with an earlier value of that name
-            let min_pos = pos.saturating_sub(WINDOW);
-            // (score, pos, entry value len, entry)
-            let mut best: Option<(usize, u64, usize, usize)> = None;
-            let mut best_value: &[u8] = &[];
-            // bytes of the value the best candidate covers (what cross must beat)
-            let mut same = 0;
-            // a candidate at the previous copy's distance continues that copy: one deflate
-            // match fewer (~22 bits; see CONTINUE_BONUS)
-            let last_dist = match s.tokens.last() {
-                Some(Token::Copy { dist, .. }) => u64::from(*dist),
-                _ => 0,
-            };
-            let follows = cont.and_then(|(g, d)| self.table.with_name_at(g, hn, name, pos - d));
-            for f in self.table.same_name(hn, name, min_pos).chain(follows) {
-                let (score, covered) = if sens {
-                    (0, 0)
-                } else if f.value.len() == value.len() {
-                    let eq = aligned_equal(value, f.value);
-                    (w + name.len() + w + eq, eq)
-                } else {
-                    let cp = common_prefix(value, f.value);
-                    (w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len())) + cp, cp)
-                };
-                let score = score + if pos - f.pos == last_dist { CONTINUE_BONUS } else { 0 };
-                if best.is_none_or(|(sc, p, _, _)| score > sc || (score == sc && f.pos > p)) {
-                    best = Some((score, f.pos, f.value.len(), f.index));
-                    best_value = f.value;
-                    same = covered;
-                }
-            }
-
-            // 3. for a non-sensitive value, an earlier value of another name with the same
-            //    length may line up better (dates in date / expires / last-modified)
-            let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
-            if !sens && value.len() >= CROSS_MIN {
-                let vpos = base + vstart as u64;
-                for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
-                    let evpos = epos + (2 * w + enlen) as u64;
-                    if vpos - evpos > WINDOW {
-                        continue;
-                    }
-                    let score = aligned_equal(value, evalue);
-                    if score > same + 2 && cross.is_none_or(|(sc, _, _)| score > sc) {
-                        cross = Some((score, vpos - evpos, evalue));
-                    }
-                }
-            }
-
             let date = !sens && is_date(value);
-            match (best, cross) {
-                _ if date => {
-                    // the name (and length) as in the cross case, then the date's runs
-                    // from whichever recent dates hold them
-                    self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
-                    self.date_tokens(s, value, vstart, base);
-                }
-                (best, Some((_, dv, evalue))) => {
-                    self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
-                    aligned_tokens(&mut s.tokens, value, evalue, vstart, dv);
-                }
-                (Some((_, fpos, flen, _)), None) => {
-                    let d = pos - fpos;
-                    if sens {
-                        push_copy(&mut s.tokens, w + name.len(), d);
-                    } else if flen == value.len() {
-                        push_copy(&mut s.tokens, w + name.len() + w, d);
-                        aligned_tokens(&mut s.tokens, value, best_value, vstart, d);
-                    } else {
-                        let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
-                        push_copy(&mut s.tokens, w + name.len() + lp, d);
-                        push_lit(&mut s.tokens, name_end + lp, vstart);
-                        let vp = common_prefix(value, best_value);
-                        if vp >= 3 {
-                            push_copy(&mut s.tokens, vp, d);
-                        }
-                        let from = vstart + if vp >= 3 { vp } else { 0 };
-                        self.generic(s, from, vend, base);
+
+            // the pair's table entry once it is written (None: not kept)
+            let slot = 'pair: {
+                // 0. the pair that followed the previous pair's source is this pair: the copy
+                //    goes on (or, for the first pair, an earlier block that began with this
+                //    pair and the same count: count and pair in one copy)
+                let found = self.table.find_pair(hp, name, value).map(|f| (f.index, f.pos));
+                let mut whole = match (cont, found) {
+                    (Some((g, d)), Some((i, _))) if g == i => Some((i, d)),
+                    _ => None,
+                };
+                if let (0, Some((i, _))) = (k, found) {
+                    if let Some(d) = self.starts.began_with(i, count, base) {
+                        s.tokens.clear();
+                        count_tokens = 0;
+                        whole = Some((i, d));
                     }
                 }
-                (None, None) if sens => self.generic(s, ps, name_end, base),
-                (None, None) => self.generic(s, ps, vend, base),
-            }
-            if let Some(shape) = shape {
-                self.sensitive_value(s, shape, ps, name_end, value, base);
-            }
+                // 1. the same pair, whole, within reach: one copy (merging with the previous
+                //    pair's copy when they were sent side by side before)
+                let whole = whole.or(found.filter(|&(_, fpos)| pos - fpos <= WINDOW).map(|(i, fpos)| (i, pos - fpos)));
+                if let Some((i, d)) = whole {
+                    if s.tokens.is_empty() && k == 0 {
+                        // the count went with the pair
+                        push_copy(&mut s.tokens, vend, d);
+                    } else {
+                        push_copy(&mut s.tokens, vend - ps, d);
+                    }
+                    // what follows is known for the entry's latest copy only
+                    let latest = found.is_some_and(|(_, fpos)| pos - fpos == d);
+                    cont = self.table.next_of(i).filter(|_| latest).map(|g| (g, d));
+                    self.table.touch(i, pos);
+                    break 'pair Some(i);
+                }
+                // kept, but its latest copy is out of reach
+                let existing = found.map(|(i, _)| i);
 
-            if !sens && is_date(value) {
+                // 2. the same name: copy the name, and for non-sensitive values whatever of the
+                //    value lines up with an earlier value of that name
+                let min_pos = pos.saturating_sub(WINDOW);
+                // (score, pos, entry value len, entry)
+                let mut best: Option<(usize, u64, usize, usize)> = None;
+                let mut best_value: &[u8] = &[];
+                // bytes of the value the best candidate covers (what cross must beat)
+                let mut same = 0;
+                // a candidate at the previous copy's distance continues that copy: one deflate
+                // match fewer (~22 bits; see CONTINUE_BONUS)
+                let last_dist = last_copy_dist(&s.tokens);
+                let follows = cont.and_then(|(g, d)| self.table.with_name_at(g, hn, name, pos - d));
+                for f in self.table.same_name(hn, name, min_pos).chain(follows) {
+                    let (score, covered) = if sens {
+                        (0, 0)
+                    } else if f.value.len() == value.len() {
+                        let eq = aligned_equal(value, f.value);
+                        (w + name.len() + w + eq, eq)
+                    } else {
+                        let cp = common_prefix(value, f.value);
+                        (w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len())) + cp, cp)
+                    };
+                    let score = score + if pos - f.pos == last_dist { CONTINUE_BONUS } else { 0 };
+                    if best.is_none_or(|(sc, p, _, _)| score > sc || (score == sc && f.pos > p)) {
+                        best = Some((score, f.pos, f.value.len(), f.index));
+                        best_value = f.value;
+                        same = covered;
+                    }
+                }
+
+                // 3. for a non-sensitive value, an earlier value of another name with the same
+                //    length may line up better (dates in date / expires / last-modified)
+                let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
+                if !sens && value.len() >= CROSS_MIN {
+                    let vpos = base + vstart as u64;
+                    for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
+                        let evpos = epos + (2 * w + enlen) as u64;
+                        if vpos - evpos > WINDOW {
+                            continue;
+                        }
+                        let score = aligned_equal(value, evalue);
+                        if score > same + 2 && cross.is_none_or(|(sc, _, _)| score > sc) {
+                            cross = Some((score, vpos - evpos, evalue));
+                        }
+                    }
+                }
+
+                match (best, cross) {
+                    _ if date => {
+                        // the name (and length) as in the cross case, then the date's runs
+                        // from whichever recent dates hold them
+                        self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
+                        self.date_tokens(s, value, vstart, base);
+                    }
+                    (best, Some((_, dv, evalue))) => {
+                        self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
+                        aligned_tokens(&mut s.tokens, value, evalue, vstart, dv);
+                    }
+                    (Some((_, fpos, flen, _)), None) => {
+                        let d = pos - fpos;
+                        if sens {
+                            push_copy(&mut s.tokens, w + name.len(), d);
+                        } else if flen == value.len() {
+                            push_copy(&mut s.tokens, w + name.len() + w, d);
+                            aligned_tokens(&mut s.tokens, value, best_value, vstart, d);
+                        } else {
+                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                            push_copy(&mut s.tokens, w + name.len() + lp, d);
+                            push_lit(&mut s.tokens, name_end + lp, vstart);
+                            let vp = common_prefix(value, best_value);
+                            if vp >= 3 {
+                                push_copy(&mut s.tokens, vp, d);
+                            }
+                            let from = vstart + if vp >= 3 { vp } else { 0 };
+                            self.generic(s, from, vend, base);
+                        }
+                    }
+                    (None, None) if sens => self.generic(s, ps, name_end, base),
+                    (None, None) => self.generic(s, ps, vend, base),
+                }
+                if let Some(shape) = shape {
+                    self.sensitive_value(s, shape, ps, name_end, value, base);
+                }
+
+                // the copy goes on into the next pair when it ended at the end of a same-length
+                // value of the name's source entry (that entry's occurrence, whole, lies at
+                // the copy's distance)
+                let next = match (s.tokens.last(), best) {
+                    (Some(&Token::Copy { dist, .. }), Some((_, fpos, flen, i)))
+                        if flen == value.len() && pos - fpos == u64::from(dist) && self.table.latest(i) == fpos =>
+                    {
+                        self.table.next_of(i).map(|g| (g, u64::from(dist)))
+                    }
+                    _ => None,
+                };
+                let slot = match existing {
+                    Some(i) => {
+                        self.table.touch(i, pos);
+                        Some(i)
+                    }
+                    None => {
+                        let slot = self.table.insert(hn, hp, name, value, pos, shape);
+                        if let Some(i) = slot {
+                            self.starts.forget_slot(i);
+                        }
+                        slot
+                    }
+                };
+                // (an entry replaced by the insert is no longer what the stream holds there)
+                cont = next.filter(|&(g, _)| Some(g) != slot);
+                slot
+            };
+
+            if date {
                 self.dates.record(value, base + vstart as u64);
             }
-            // the copy goes on into the next pair when it ended at the end of a same-length
-            // value of the name's source entry (that entry's occurrence, whole, lies at
-            // the copy's distance)
-            let next = match (s.tokens.last(), best) {
-                (Some(&Token::Copy { dist, .. }), Some((_, fpos, flen, i)))
-                    if flen == value.len() && pos - fpos == u64::from(dist) && self.table.latest(i) == fpos =>
-                {
-                    self.table.next_of(i).map(|g| (g, u64::from(dist)))
-                }
-                _ => None,
-            };
-            let slot = match existing {
-                Some(i) => {
-                    self.table.touch(i, pos);
-                    Some(i)
-                }
-                None => {
-                    let slot = self.table.insert(hn, hp, name, value, pos, shape);
-                    if let Some(i) = slot {
-                        self.starts.forget_slot(i);
-                    }
-                    slot
-                }
-            };
-            // (an entry replaced by the insert is no longer what the stream holds there)
-            cont = next.filter(|&(g, _)| Some(g) != slot);
             self.link(prev_slot, slot);
             prev_slot = slot;
             if k == 0 {
@@ -589,10 +580,7 @@ impl FastEncoder {
                 i += skip;
                 continue;
             }
-            let last_dist = match s.tokens.last() {
-                Some(Token::Copy { dist, .. }) => u64::from(*dist),
-                _ => 0,
-            };
+            let last_dist = last_copy_dist(&s.tokens);
             // the best by (score, then the newest): score is the run's length plus, when it
             // continues the last copy (one deflate match fewer), CONTINUE_BONUS; one packed
             // key per candidate (score in the top byte, positions stay below 2^48)

@@ -146,9 +146,7 @@ fn sensitive_values_are_whole_copies_or_literals_and_never_a_copy_source_for_oth
                     assert!(!overlaps || whole, "copy {t:?} at {pos} reads secret bytes {s}..{e}");
                 }
             }
-            pos += u64::from(match *t {
-                Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
-            });
+            pos += u64::from(t.len());
         }
     }
 }
@@ -169,19 +167,13 @@ fn secret_ranges_of(enc: &FastEncoder, b: &HeaderBlock, base: u64) -> Vec<(u64, 
     out
 }
 
-fn token_len(t: &Token) -> u64 {
-    u64::from(match *t {
-        Token::Lit { len, .. } | Token::Secret { len, .. } | Token::Copy { len, .. } => len,
-    })
-}
-
 /// The CRIME rule over one block's tokens, given every secret range of the session so far:
 /// a copy that reads or writes a secret byte covers a whole secret part and copies it from a
 /// whole secret part; plain (non-secret) literals never hold secret bytes.
 fn assert_secret_rule(tokens: &[Token], base: u64, secrets: &[(u64, u64)]) {
     let mut pos = base;
     for t in tokens {
-        let len = token_len(t);
+        let len = u64::from(t.len());
         match *t {
             Token::Copy { dist, .. } => {
                 let d = u64::from(dist);
@@ -232,7 +224,7 @@ fn set_cookie_secret_parts_are_whole_copies_or_literals_and_attributes_compress(
             Token::Lit { len, .. } if pos >= first_end => attr_literals += len,
             _ => {}
         }
-        pos += token_len(t);
+        pos += u64::from(t.len());
     }
     assert!(copied, "{t2:?}");
     assert!(attr_literals <= 2, "{attr_literals} literal bytes after the first secret part: {t2:?}");
