@@ -503,7 +503,7 @@ impl FastEncoder {
                 // the copy's distance)
                 let next = match (s.tokens.last(), best) {
                     (Some(&Token::Copy { dist, .. }), Some((_, fpos, flen, i)))
-                        if flen == value.len() && pos - fpos == u64::from(dist) && self.table.latest(i) == fpos =>
+                        if flen == value.len() && pos - fpos == u64::from(dist) && self.table.at(i) == fpos =>
                     {
                         self.table.next_of(i).map(|g| (g, u64::from(dist)))
                     }

@@ -210,7 +210,7 @@ impl Table {
     }
 
     /// Stream position of entry i's latest copy.
-    fn at(&self, i: usize) -> u64 {
+    pub(super) fn at(&self, i: usize) -> u64 {
         self.base + u64::from(self.pos[i])
     }
 
@@ -262,11 +262,6 @@ impl Table {
             .map(move |i| Found { index: i, pos: self.at(i), value: self.value(i) })
     }
 
-    /// Stream position of entry i's latest copy.
-    pub(super) fn latest(&self, i: usize) -> u64 {
-        self.at(i)
-    }
-
     /// The live entry whose pair follows entry i's latest copy in the stream.
     pub(super) fn next_of(&self, i: usize) -> Option<usize> {
         let n = usize::from(self.next[i]);
@@ -296,7 +291,6 @@ impl Table {
         self.hits[index] = self.hits[index].saturating_add(1).min(MAX_HITS);
     }
 
-    /// Adds a pair just emitted at `pos` (too long pairs are not kept).
     /// Non-sensitive entries whose value has length `len` and whose name hash is not
     /// `other_than`: (stream position of the pair, name length, value).
     pub(super) fn same_value_len(
@@ -314,7 +308,8 @@ impl Table {
         .map(move |i| (self.at(i), self.nlen(i), self.value(i)))
     }
 
-    /// `sensitive`: the value's shape when the name is sensitive.
+    /// Adds a pair just emitted at `pos` (too long pairs are not kept) and returns the slot
+    /// it took; `sensitive`: the value's shape when the name is sensitive.
     pub(super) fn insert(
         &mut self,
         name_hash: u32,
@@ -347,12 +342,11 @@ impl Table {
         // slot i holds another pair now: nothing follows it yet, and no entry is followed
         // by it
         self.next[i] = NO_NEXT;
-        let i = i as u8;
+        let slot = i as u8;
         for n in &mut self.next {
             // a select, not a branch: the loop vectorizes
-            *n = if *n == i { NO_NEXT } else { *n };
+            *n = if *n == slot { NO_NEXT } else { *n };
         }
-        let i = usize::from(i);
         Some(i)
     }
 
@@ -417,35 +411,17 @@ impl Table {
         let bit = (1 as Mask) << i;
         let start = usize::from(self.off[i]) + self.nlen(i);
         let end = start + usize::from(self.vlen[i]);
+        let Table { index, arena, .. } = self;
         if self.public_parts & bit != 0 {
             // the runs between secret ranges
-            let mut from = 0;
-            let mut runs = [(0usize, 0usize); 8];
-            let mut n = 0;
-            for (s, e) in Shape::SetCookie.secret_ranges(&self.arena[start..end]) {
-                if n == runs.len() {
-                    break;
-                }
-                runs[n] = (from, s);
-                n += 1;
-                from = e;
+            let mut from = start;
+            for (s, e) in Shape::SetCookie.secret_ranges(&arena[start..end]) {
+                index_run(index, arena, from, start + s);
+                from = start + e;
             }
-            if n < runs.len() {
-                runs[n] = (from, end - start);
-                n += 1;
-            }
-            for &(a, b) in &runs[..n] {
-                self.index_run(start + a, start + b);
-            }
+            index_run(index, arena, from, end);
         } else if self.sensitive & bit == 0 {
-            self.index_run(start, end);
-        }
-    }
-
-    fn index_run(&mut self, start: usize, end: usize) {
-        // every other position: a match found one byte late loses one byte of length
-        for k in (start..end.saturating_sub(3)).step_by(2) {
-            self.index[Self::slot(&self.arena[k..])] = (k + 1) as u16;
+            index_run(index, arena, start, end);
         }
     }
 
@@ -482,6 +458,14 @@ impl Table {
         let len = super::dict::common_prefix(&self.arena[x..end], text);
         let pos = self.at(i) + (2 * w + self.nlen(i) + (x - vstart)) as u64;
         (len >= 4 && pos >= min_pos).then_some((len, pos))
+    }
+}
+
+/// Indexes `arena[start..end]` by the 4-byte hash at every other position (a match found
+/// one byte late loses one byte of length).
+fn index_run(index: &mut [u16; 1 << INDEX_BITS], arena: &[u8; ARENA], start: usize, end: usize) {
+    for k in (start..end.saturating_sub(3)).step_by(2) {
+        index[Table::slot(&arena[k..])] = (k + 1) as u16;
     }
 }
 
