@@ -5,11 +5,12 @@
 //! finds them without holding the pairs they came in, and a new date is pieced together
 //! from several (the day from one, the hour from another).
 
-pub(super) const KEPT_DATES: usize = KEPT;
+use super::equal_bitmap;
 
 /// Length of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7).
 pub(super) const DATE_LEN: usize = 29;
-const KEPT: usize = 24;
+/// How many recent dates are kept.
+pub(super) const KEPT: usize = 24;
 
 pub(super) struct RecentDates {
     text: [[u8; DATE_LEN]; KEPT],
@@ -34,11 +35,12 @@ impl RecentDates {
     /// For each kept date whose copy is at or after `min_pos`: bit k set where its byte k
     /// equals `value`'s (a date), and its position. Returns how many were written.
     pub(super) fn equal_masks(&self, value: &[u8], min_pos: u64, out: &mut [(u32, u64); KEPT]) -> usize {
-        let v: &[u8; DATE_LEN] = value.try_into().expect("a date is 29 bytes");
+        debug_assert!(is_date(value));
         let mut n = 0;
         for i in 0..usize::from(self.kept) {
             if self.pos[i] >= min_pos {
-                out[n] = (equal_mask(v, &self.text[i]), self.pos[i]);
+                // a date is 29 bytes: the first 64 bytes' bitmap is all of it
+                out[n] = (equal_bitmap(value, &self.text[i]) as u32, self.pos[i]);
                 n += 1;
             }
         }
@@ -58,29 +60,6 @@ impl RecentDates {
         self.pos[i] = pos;
         self.next = ((i + 1) % KEPT) as u8;
         self.kept = (n + 1).min(KEPT) as u8;
-    }
-}
-
-/// Bit k set where `a[k] == b[k]`.
-#[inline]
-fn equal_mask(a: &[u8; DATE_LEN], b: &[u8; DATE_LEN]) -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
-        // SAFETY: SSE2 is part of the x86_64 baseline; the loads read bytes 0..16 and
-        // 13..29 of both 29-byte arrays (unaligned loads allowed).
-        unsafe {
-            let eq = |k: usize| {
-                let x = _mm_loadu_si128(a.as_ptr().add(k).cast());
-                let y = _mm_loadu_si128(b.as_ptr().add(k).cast());
-                _mm_movemask_epi8(_mm_cmpeq_epi8(x, y)) as u32 & 0xffff
-            };
-            eq(0) | eq(DATE_LEN - 16) << (DATE_LEN - 16)
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        (0..DATE_LEN).fold(0, |m, k| m | u32::from(a[k] == b[k]) << k)
     }
 }
 

@@ -566,7 +566,7 @@ impl FastEncoder {
     /// would.
     fn date_tokens(&self, s: &mut Scratch, value: &[u8], vstart: usize, base: u64) {
         let vpos = base + vstart as u64;
-        let mut cands = [(0u32, 0u64); dates::KEPT_DATES];
+        let mut cands = [(0u32, 0u64); dates::KEPT];
         let n = self.dates.equal_masks(value, vpos.saturating_sub(WINDOW), &mut cands);
         let cands = &cands[..n];
         // where some kept date has a run of three equal bytes starting: elsewhere no copy can
