@@ -447,7 +447,7 @@ impl FastEncoder {
                 // 3. for a non-sensitive value, an earlier value of another name with the same
                 //    length may line up better (dates in date / expires / last-modified)
                 let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
-                if !sens && value.len() >= CROSS_MIN {
+                if !sens && !date && value.len() >= CROSS_MIN && value.len() > same + 2 {
                     let vpos = base + vstart as u64;
                     for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
                         let evpos = epos + (2 * w + enlen) as u64;
