@@ -446,6 +446,11 @@ impl Table {
             return None;
         }
         let x = usize::from(self.index[Self::slot(text)]).checked_sub(1)?;
+        // a stale or colliding hit mostly fails on its first four bytes: no need to find
+        // its entry (a match must be at least 4 bytes long)
+        if self.arena.get(x..x + 4) != Some(&text[..4]) {
+            return None;
+        }
         // the entry whose value holds x (at most one: entries never overlap)
         let sources = self.live & (!self.sensitive | self.public_parts);
         let i = BitIter(sources & covers(&self.vstart, &self.vlen, x as u16)).next()?;
