@@ -369,9 +369,17 @@ impl FastEncoder {
             let vstart = name_end + w;
             let vend = s.nv.len();
 
-            let hn = hash(name, 0);
-            let hp = hash(value, hn);
-            let shape = self.sensitive_shape(hn, name);
+            // the pair that followed the previous pair's source is this pair: the copy goes
+            // on, and the entry already knows whether the name is sensitive (no hashing, no
+            // search; the hashes are only read on the paths below that need a search)
+            let goes_on = cont.filter(|&(g, _)| self.table.holds(g, name, value));
+            let (hn, hp, shape) = match goes_on {
+                Some((g, _)) => (0, 0, self.table.is_sensitive(g).then(|| Shape::of(name))),
+                None => {
+                    let hn = hash(name, 0);
+                    (hn, hash(value, hn), self.sensitive_shape(hn, name))
+                }
+            };
             let sens = shape.is_some();
             if let Some(shape) = shape {
                 s.sens.extend(shape.secret_ranges(value).map(|(a, b)| (vstart + a, vstart + b)));
@@ -380,14 +388,13 @@ impl FastEncoder {
 
             // the pair's table entry once it is written (None: not kept)
             let slot = 'pair: {
-                // 0. the pair that followed the previous pair's source is this pair: the copy
-                //    goes on (or, for the first pair, an earlier block that began with this
-                //    pair and the same count: count and pair in one copy)
-                let found = self.table.find_pair(hp, name, value).map(|f| (f.index, f.pos));
-                let mut whole = match (cont, found) {
-                    (Some((g, d)), Some((i, _))) if g == i => Some((i, d)),
-                    _ => None,
+                // 0. the copy goes on (or, for the first pair, an earlier block that began with
+                //    this pair and the same count: count and pair in one copy)
+                let found = match goes_on {
+                    Some((g, _)) => Some((g, self.table.at(g))),
+                    None => self.table.find_pair(hp, name, value).map(|f| (f.index, f.pos)),
                 };
+                let mut whole = goes_on;
                 if let (0, Some((i, _))) = (k, found) {
                     if let Some(d) = self.starts.began_with(i, count, base) {
                         s.tokens.clear();

@@ -250,6 +250,16 @@ impl Table {
             .map(|i| Found { index: i, pos: self.at(i), value: self.value(i) })
     }
 
+    /// Whether live entry i holds exactly this pair.
+    pub(super) fn holds(&self, i: usize, name: &[u8], value: &[u8]) -> bool {
+        self.live & ((1 as Mask) << i) != 0 && self.name(i) == name && self.value(i) == value
+    }
+
+    /// Whether entry i holds a sensitive value.
+    pub(super) fn is_sensitive(&self, i: usize) -> bool {
+        self.sensitive & ((1 as Mask) << i) != 0
+    }
+
     /// Every entry with this name whose copy starts at or after `min_pos`.
     pub(super) fn same_name<'a>(
         &'a self,
