@@ -590,18 +590,24 @@ impl FastEncoder {
             let last_dist = last_copy_dist(&s.tokens);
             // the best by (score, then the newest): score is the run's length plus, when it
             // continues the last copy (one deflate match fewer), CONTINUE_BONUS; one packed
-            // key per candidate (score in the top byte, positions stay below 2^48)
+            // key per candidate (score in the top byte, positions stay below 2^48). The
+            // one candidate that can continue the copy (positions differ) is scored apart,
+            // so the loop over all of them is a branch-free max
             let rest = (value.len() - i) as u32;
-            let mut best = (0u64, 0u32, 0u64);
-            for &(mask, p) in cands {
-                let run = (!(mask >> i)).trailing_zeros().min(rest);
-                let bonus = if vpos - p == last_dist && run > 0 { CONTINUE_BONUS as u64 } else { 0 };
-                let key = (u64::from(run) + bonus) << 56 | p;
-                if key > best.0 {
-                    best = (key, run, p);
+            let run_at = |mask: u32| (!(mask >> i)).trailing_zeros().min(rest);
+            let key = cands.iter().map(|&(mask, p)| u64::from(run_at(mask)) << 56 | p).max().unwrap_or(0);
+            let mut best = (key, (key >> 56) as u32);
+            if last_dist != 0 {
+                if let Some(&(mask, p)) = cands.iter().find(|&&(_, p)| vpos - p == last_dist) {
+                    let run = run_at(mask);
+                    let key = (u64::from(run) + CONTINUE_BONUS as u64) << 56 | p;
+                    if run > 0 && key > best.0 {
+                        best = (key, run);
+                    }
                 }
             }
-            let (_, run, p) = best;
+            let (key, run) = best;
+            let p = key & ((1 << 56) - 1);
             let continues = vpos - p == last_dist;
             if run >= 4 || (run == 3 && continues) {
                 push_copy(&mut s.tokens, run as usize, vpos - p);
@@ -850,7 +856,7 @@ fn len_bytes(w: usize, n: usize) -> [u8; 4] {
 }
 
 /// Bit k set when `a[k] == b[k]`, for the first 64 bytes.
-#[inline]
+#[inline(always)]
 fn equal_bitmap(a: &[u8], b: &[u8]) -> u64 {
     let n = a.len().min(b.len()).min(64);
     let (a, b) = (&a[..n], &b[..n]);
