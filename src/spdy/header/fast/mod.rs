@@ -436,6 +436,9 @@ impl FastEncoder {
                 for f in self.table.same_name(hn, name, min_pos).chain(follows) {
                     let (score, covered) = if sens {
                         (0, 0)
+                    } else if date && f.value.len() == value.len() {
+                        let cp = common_prefix(value, f.value);
+                        (w + name.len() + w + cp, cp)
                     } else if f.value.len() == value.len() {
                         let eq = aligned_equal(value, f.value);
                         (w + name.len() + w + eq, eq)
