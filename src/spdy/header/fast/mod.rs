@@ -17,8 +17,8 @@
 //! (consecutive copies at one distance merge, so a repeated run of pairs is one copy; a
 //! block that begins like a recent block with the same count copies count and pair
 //! together); one copy of an identical earlier pair; a copy of the name from a pair with
-//! that name plus, for non-sensitive values, the bytes that line up with an earlier value
-//! of the same length (aligned diff: sizes), its common prefix, or — for a date — the runs
+//! that name plus, for non-sensitive values, the bytes that line up with its value of the
+//! same length (aligned diff: sizes), its common prefix, or — for a date — the runs
 //! of whichever recent dates hold them; or literals searched greedily for copies from the
 //! dictionary, this block's public text and the kept public values. Secret parts are
 //! fixed-coded literals or one copy of an identical whole secret part.
@@ -49,8 +49,6 @@ pub const DEFAULT_SENSITIVE: [&[u8]; 4] = [b"cookie", b"set-cookie", b"authoriza
 /// Farthest a deflate distance may reach (RFC 1951 §3.2.5).
 const WINDOW: u64 = 32_768;
 const MAX_MATCH: u32 = 258;
-/// Shortest value for which values of other names are searched for an aligned match.
-const CROSS_MIN: usize = 8;
 /// What continuing the previous copy is worth, in bytes of copy length: one deflate match
 /// fewer saves ~22 bits, and on the corpus 5 beat 1, 3, 8 and 12.
 const CONTINUE_BONUS: usize = 5;
@@ -427,62 +425,37 @@ impl FastEncoder {
                 // (score, pos, entry value len, entry)
                 let mut best: Option<(usize, u64, usize, usize)> = None;
                 let mut best_value: &[u8] = &[];
-                // bytes of the value the best candidate covers (what cross must beat)
-                let mut same = 0;
                 // a candidate at the previous copy's distance continues that copy: one deflate
                 // match fewer (~22 bits; see CONTINUE_BONUS)
                 let last_dist = last_copy_dist(&s.tokens);
                 let follows = cont.and_then(|(g, d)| self.table.with_name_at(g, hn, name, pos - d));
                 for f in self.table.same_name(hn, name, min_pos).chain(follows) {
-                    let (score, covered) = if sens {
-                        (0, 0)
+                    let score = if sens {
+                        0
                     } else if date && f.value.len() == value.len() {
-                        let cp = common_prefix(value, f.value);
-                        (w + name.len() + w + cp, cp)
+                        // (what matters for a date is the run its first copy can continue)
+                        w + name.len() + w + common_prefix(value, f.value)
                     } else if f.value.len() == value.len() {
-                        let eq = aligned_equal(value, f.value);
-                        (w + name.len() + w + eq, eq)
+                        w + name.len() + w + aligned_equal(value, f.value)
                     } else {
-                        let cp = common_prefix(value, f.value);
-                        (w + name.len() + common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len())) + cp, cp)
+                        let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()));
+                        w + name.len() + lp + common_prefix(value, f.value)
                     };
                     let score = score + if pos - f.pos == last_dist { CONTINUE_BONUS } else { 0 };
                     if best.is_none_or(|(sc, p, _, _)| score > sc || (score == sc && f.pos > p)) {
                         best = Some((score, f.pos, f.value.len(), f.index));
                         best_value = f.value;
-                        same = covered;
                     }
                 }
 
-                // 3. for a non-sensitive value, an earlier value of another name with the same
-                //    length may line up better (dates in date / expires / last-modified)
-                let mut cross: Option<(usize, u64, &[u8])> = None; // (score, distance, value)
-                if !sens && !date && value.len() >= CROSS_MIN && value.len() > same + 2 {
-                    let vpos = base + vstart as u64;
-                    for (epos, enlen, evalue) in self.table.same_value_len(value.len(), hn, min_pos) {
-                        let evpos = epos + (2 * w + enlen) as u64;
-                        if vpos - evpos > WINDOW {
-                            continue;
-                        }
-                        let score = aligned_equal(value, evalue);
-                        if score > same + 2 && cross.is_none_or(|(sc, _, _)| score > sc) {
-                            cross = Some((score, vpos - evpos, evalue));
-                        }
-                    }
-                }
-
-                match (best, cross) {
+                match best {
                     _ if date => {
-                        // the name (and length) as in the cross case, then the date's runs
+                        // the name (and as much of the length as agrees), then the date's runs
                         // from whichever recent dates hold them
                         self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
                         self.date_tokens(s, value, vstart, base);
                     }
-                    (best, Some((_, dv, evalue))) => {
-                        self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
-                        aligned_tokens(&mut s.tokens, value, evalue, vstart, dv);
-                    }
-                    (Some((_, fpos, flen, _)), None) => {
+                    Some((_, fpos, flen, _)) => {
                         let d = pos - fpos;
                         if sens {
                             push_copy(&mut s.tokens, w + name.len(), d);
@@ -501,8 +474,8 @@ impl FastEncoder {
                             self.generic(s, from, vend, base);
                         }
                     }
-                    (None, None) if sens => self.generic(s, ps, name_end, base),
-                    (None, None) => self.generic(s, ps, vend, base),
+                    None if sens => self.generic(s, ps, name_end, base),
+                    None => self.generic(s, ps, vend, base),
                 }
                 if let Some(shape) = shape {
                     self.sensitive_value(s, shape, ps, name_end, value, base);

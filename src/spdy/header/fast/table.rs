@@ -301,23 +301,6 @@ impl Table {
         self.hits[index] = self.hits[index].saturating_add(1).min(MAX_HITS);
     }
 
-    /// Non-sensitive entries whose value has length `len` and whose name hash is not
-    /// `other_than`: (stream position of the pair, name length, value).
-    pub(super) fn same_value_len(
-        &self,
-        len: usize,
-        other_than: u32,
-        min_pos: u64,
-    ) -> impl Iterator<Item = (u64, usize, &[u8])> + '_ {
-        // values longer than MAX_PAIR are never kept, so u16::MAX matches nothing
-        let len = u16::try_from(len).unwrap_or(u16::MAX);
-        BitIter(
-            self.live() & eq_mask16(&self.vlen, len) & !self.sensitive & !eq_mask16(&self.name_tag, tag(other_than)),
-        )
-        .filter(move |&i| self.at(i) >= min_pos)
-        .map(move |i| (self.at(i), self.nlen(i), self.value(i)))
-    }
-
     /// Adds a pair just emitted at `pos` (too long pairs are not kept) and returns the slot
     /// it took; `sensitive`: the value's shape when the name is sensitive.
     pub(super) fn insert(
