@@ -422,30 +422,40 @@ impl FastEncoder {
                 // 2. the same name: copy the name, and for non-sensitive values whatever of the
                 //    value lines up with an earlier value of that name
                 let min_pos = pos.saturating_sub(WINDOW);
-                // (score, pos, entry value len, entry)
-                let mut best: Option<(usize, u64, usize, usize)> = None;
-                let mut best_value: &[u8] = &[];
                 // a candidate at the previous copy's distance continues that copy: one deflate
                 // match fewer (~22 bits; see CONTINUE_BONUS)
                 let last_dist = last_copy_dist(&s.tokens);
                 let follows = cont.and_then(|(g, d)| self.table.with_name_at(g, hn, name, pos - d));
-                for f in self.table.same_name(hn, name, min_pos).chain(follows) {
-                    let score = if sens {
-                        0
-                    } else if date && f.value.len() == value.len() {
-                        // (what matters for a date is the run its first copy can continue)
-                        w + name.len() + w + common_prefix(value, f.value)
-                    } else if f.value.len() == value.len() {
-                        w + name.len() + w + aligned_equal(value, f.value)
-                    } else {
-                        let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()));
-                        w + name.len() + lp + common_prefix(value, f.value)
-                    };
-                    let score = score + if pos - f.pos == last_dist { CONTINUE_BONUS } else { 0 };
-                    if best.is_none_or(|(sc, p, _, _)| score > sc || (score == sc && f.pos > p)) {
-                        best = Some((score, f.pos, f.value.len(), f.index));
-                        best_value = f.value;
+                // the best candidate: (score, pos, entry value len, entry) and its value;
+                // `confirm` compares every candidate's name, otherwise only the name tags
+                // were compared and the winner's name is checked after
+                let pick = |confirm: bool| {
+                    let mut best: Option<(usize, u64, usize, usize)> = None;
+                    let mut best_value: &[u8] = &[];
+                    for f in self.table.same_name(hn, confirm.then_some(name), min_pos).chain(follows.clone()) {
+                        let score = if sens {
+                            0
+                        } else if date && f.value.len() == value.len() {
+                            // (what matters for a date is the run its first copy can continue)
+                            w + name.len() + w + common_prefix(value, f.value)
+                        } else if f.value.len() == value.len() {
+                            w + name.len() + w + aligned_equal(value, f.value)
+                        } else {
+                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()));
+                            w + name.len() + lp + common_prefix(value, f.value)
+                        };
+                        let score = score + if pos - f.pos == last_dist { CONTINUE_BONUS } else { 0 };
+                        if best.is_none_or(|(sc, p, _, _)| score > sc || (score == sc && f.pos > p)) {
+                            best = Some((score, f.pos, f.value.len(), f.index));
+                            best_value = f.value;
+                        }
                     }
+                    (best, best_value)
+                };
+                let (mut best, mut best_value) = pick(false);
+                if best.is_some_and(|(_, _, _, i)| !self.table.named(i, name)) {
+                    // another name with the same tag won: choose among the real ones
+                    (best, best_value) = pick(true);
                 }
 
                 match best {

@@ -62,6 +62,7 @@ pub(super) struct Table {
 }
 
 /// A found entry: index, stream position of its latest copy, and its value.
+#[derive(Clone)]
 pub(super) struct Found<'a> {
     pub(super) index: usize,
     pub(super) pos: u64,
@@ -260,16 +261,23 @@ impl Table {
         self.sensitive & ((1 as Mask) << i) != 0
     }
 
-    /// Every entry with this name whose copy starts at or after `min_pos`.
+    /// Every entry with this name whose copy starts at or after `min_pos`: the entries whose
+    /// name has the tag of `name_hash`, and when `confirm` is given, whose name is those
+    /// bytes (without it, another name with the same tag may be among them).
     pub(super) fn same_name<'a>(
         &'a self,
         name_hash: u32,
-        name: &'a [u8],
+        confirm: Option<&'a [u8]>,
         min_pos: u64,
     ) -> impl Iterator<Item = Found<'a>> + 'a {
         BitIter(self.live() & eq_mask16(&self.name_tag, tag(name_hash)))
-            .filter(move |&i| self.at(i) >= min_pos && self.name(i) == name)
+            .filter(move |&i| self.at(i) >= min_pos && confirm.is_none_or(|name| self.name(i) == name))
             .map(move |i| Found { index: i, pos: self.at(i), value: self.value(i) })
+    }
+
+    /// Whether entry i's name is `name`.
+    pub(super) fn named(&self, i: usize, name: &[u8]) -> bool {
+        self.name(i) == name
     }
 
     /// The live entry whose pair follows entry i's latest copy in the stream.
