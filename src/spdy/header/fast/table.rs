@@ -403,7 +403,7 @@ impl Table {
 
     #[inline(always)]
     fn slot(bytes: &[u8]) -> usize {
-        let v = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let v = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
         (v.wrapping_mul(0x9E37_79B1) >> (32 - INDEX_BITS)) as usize
     }
 
