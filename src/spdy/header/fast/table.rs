@@ -470,8 +470,8 @@ impl Table {
 /// Indexes `arena[start..end]` by the 4-byte hash at every other position (a match found
 /// one byte late loses one byte of length).
 fn index_run(index: &mut [u16; 1 << INDEX_BITS], arena: &[u8; ARENA], start: usize, end: usize) {
-    for k in (start..end.saturating_sub(3)).step_by(2) {
-        index[Table::slot(&arena[k..])] = (k + 1) as u16;
+    for (j, four) in arena[start..end].windows(4).enumerate().step_by(2) {
+        index[Table::slot(four)] = (start + j + 1) as u16;
     }
 }
 
