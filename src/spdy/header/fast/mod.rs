@@ -240,8 +240,15 @@ fn push_copy(tokens: &mut Vec<Token>, len: usize, dist: u64) {
     tokens.push(Token::Copy { len: len as u32, dist });
 }
 
+/// Appends the `w`-byte big-endian length field (SPDY/3: 4 bytes, SPDY/2: 2; one fixed-size
+/// store each, not a copy of a variable length).
+#[inline]
 fn put_len(nv: &mut Vec<u8>, w: usize, n: usize) {
-    nv.extend_from_slice(&(n as u32).to_be_bytes()[4 - w..]);
+    if w == 4 {
+        nv.extend_from_slice(&(n as u32).to_be_bytes());
+    } else {
+        nv.extend_from_slice(&(n as u16).to_be_bytes());
+    }
 }
 
 impl FastEncoder {
