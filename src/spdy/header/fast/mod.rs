@@ -448,7 +448,7 @@ impl FastEncoder {
                         } else if f.value.len() == value.len() {
                             w + name.len() + w + aligned_equal(value, f.value)
                         } else {
-                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, f.value.len()));
+                            let lp = shared_length_bytes(w, value.len(), f.value.len());
                             w + name.len() + lp + common_prefix(value, f.value)
                         };
                         let score = score + if pos - f.pos == last_dist { CONTINUE_BONUS } else { 0 };
@@ -469,7 +469,7 @@ impl FastEncoder {
                     _ if date => {
                         // the name (and as much of the length as agrees), then the date's runs
                         // from whichever recent dates hold them
-                        self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, base);
+                        self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, value.len(), base);
                         self.date_tokens(s, value, vstart, base);
                     }
                     Some((_, fpos, flen, _)) => {
@@ -480,7 +480,7 @@ impl FastEncoder {
                             push_copy(&mut s.tokens, w + name.len() + w, d);
                             aligned_tokens(&mut s.tokens, value, best_value, vstart, d);
                         } else {
-                            let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                            let lp = shared_length_bytes(w, value.len(), flen);
                             push_copy(&mut s.tokens, w + name.len() + lp, d);
                             push_lit(&mut s.tokens, name_end + lp, vstart);
                             let vp = common_prefix(value, best_value);
@@ -543,15 +543,16 @@ impl FastEncoder {
         self.pos = base + s.nv.len() as u64;
     }
 
-    /// The name and value length of the pair at `nv[ps..]` (name ending at `name_end`): one
-    /// copy of the name and as much of the length as agrees, from the same-name pair at
-    /// `from` (position, value length), or searched like other text when there is none.
-    fn name_and_length(&self, s: &mut Scratch, from: Option<(u64, usize)>, ps: usize, name_end: usize, base: u64) {
+    /// The name and value length (`vlen`) of the pair at `nv[ps..]` (name ending at
+    /// `name_end`): one copy of the name and as much of the length as agrees, from the
+    /// same-name pair at `from` (position, value length), or searched like other text when
+    /// there is none.
+    fn name_and_length(&self, s: &mut Scratch, from: Option<(u64, usize)>, ps: usize, name_end: usize, vlen: usize, base: u64) {
         let w = self.w;
         let vstart = name_end + w;
         match from {
             Some((fpos, flen)) => {
-                let lp = common_prefix(&s.nv[name_end..vstart], &len_bytes(w, flen));
+                let lp = shared_length_bytes(w, vlen, flen);
                 push_copy(&mut s.tokens, name_end - ps + lp, base + ps as u64 - fpos);
                 push_lit(&mut s.tokens, name_end + lp, vstart);
             }
@@ -841,11 +842,12 @@ fn put_copy(bw: &mut BitWriter<'_>, codes: &Codes, len: u32, dist: u32) {
     bw.put(u32::from(codes.dist[ds]) | extra << code_len, code_len + u32::from(DIST_EXTRA[ds]));
 }
 
-fn len_bytes(w: usize, n: usize) -> [u8; 4] {
-    let b = (n as u32).to_be_bytes();
-    let mut out = [0u8; 4];
-    out[..w].copy_from_slice(&b[4 - w..]);
-    out
+/// How many leading bytes the `w`-byte big-endian length fields of `a` and `b` share (both
+/// fit in `w` bytes).
+#[inline]
+fn shared_length_bytes(w: usize, a: usize, b: usize) -> usize {
+    let x = (a ^ b) as u32;
+    (x.leading_zeros() as usize / 8 - (4 - w)).min(w)
 }
 
 /// Bit k set when `a[k] == b[k]`, for the first 64 bytes.

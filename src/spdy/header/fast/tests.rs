@@ -365,3 +365,17 @@ fn equal_bitmap_and_aligned_equal_match_a_byte_by_byte_count() {
         assert_eq!(m, want, "length {n}");
     }
 }
+
+#[test]
+fn shared_length_bytes_counts_the_equal_leading_bytes_of_the_length_fields() {
+    let lengths = [0usize, 1, 2, 255, 256, 257, 511, 0x1_0000, 0x1_00ff, 0xff_ffff, 0x7fff_ffff];
+    for w in [2usize, 4] {
+        let field = |n: usize| (n as u32).to_be_bytes()[4 - w..].to_vec();
+        for &a in lengths.iter().filter(|&&n| n < 1 << (8 * w)) {
+            for &b in lengths.iter().filter(|&&n| n < 1 << (8 * w)) {
+                let want = field(a).iter().zip(field(b)).take_while(|(x, y)| **x == *y).count();
+                assert_eq!(shared_length_bytes(w, a, b), want, "w {w}: {a} vs {b}");
+            }
+        }
+    }
+}
