@@ -21,7 +21,9 @@
 //! same length (aligned diff: sizes), its common prefix, or — for a date — the runs
 //! of whichever recent dates hold them; or literals searched greedily for copies from the
 //! dictionary, this block's public text and the kept public values. Secret parts are
-//! fixed-coded literals or one copy of an identical whole secret part.
+//! fixed-coded literals or one copy of an identical whole secret part. A new pair whose
+//! name's best earlier pair has a value of the same length that was never sent again
+//! takes that pair's table entry (see [`table`]).
 //! Runs of non-secret tokens get a dynamic Huffman block when it is smaller than the
 //! fixed code; secret literals are always fixed-coded (see [`FastEncoder::emit`]).
 
@@ -510,20 +512,29 @@ impl FastEncoder {
                     }
                     _ => None,
                 };
-                let slot = match existing {
-                    Some(i) => {
+                // a same-length value that was never sent again gives its entry to this one
+                // (a new date for the last date, a new length for the last length) instead
+                // of both taking a slot and arena bytes
+                let replaceable = match best {
+                    Some((_, _, flen, i)) if flen == value.len() && !self.table.reused(i) => Some(i),
+                    _ => None,
+                };
+                let slot = match (existing, replaceable) {
+                    (Some(i), _) => {
                         self.table.touch(i, pos);
                         Some(i)
                     }
-                    None => {
-                        let slot = self.table.insert(hn, hp, name, value, pos, shape);
-                        if let Some(i) = slot {
-                            self.starts.forget_slot(i);
-                        }
-                        slot
+                    (None, Some(i)) => {
+                        self.table.replace_value(i, hp, value, pos);
+                        Some(i)
                     }
+                    (None, None) => self.table.insert(hn, hp, name, value, pos, shape),
                 };
-                // (an entry replaced by the insert is no longer what the stream holds there)
+                if let (None, Some(i)) = (existing, slot) {
+                    // slot i holds this pair now, not what began an earlier block
+                    self.starts.forget_slot(i);
+                }
+                // (an entry replaced here is no longer what the stream holds there)
                 cont = next.filter(|&(g, _)| Some(g) != slot);
                 slot
             };

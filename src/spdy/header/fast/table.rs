@@ -2,6 +2,11 @@
 //! their bytes, and the stream position of their latest copy. It replaces zlib's 32 KiB
 //! window and hash chains (about 262 KB at memLevel 8) with a few KiB.
 //!
+//! Entries live by reuse: the oldest leave first unless they were copied again, and a new
+//! value of the same length and name as an entry never copied again takes that entry's
+//! place (headers such as `date` or `content-length` change value every time; keeping
+//! each old value would fill the table with pairs that never come back).
+//!
 //! Invariant (why a back-reference is never wrong): an entry holds the exact bytes of a
 //! pair and `pos`, the stream position where the decoder's history holds
 //! `len(name) name len(value) value` for exactly those bytes. `pos` is only ever set to the
@@ -340,15 +345,38 @@ impl Table {
         self.public_parts = (self.public_parts & !bit) | if sensitive == Some(Shape::SetCookie) { bit } else { 0 };
         self.push_back(i, at, need);
         self.index_value(i);
-        // slot i holds another pair now: nothing follows it yet, and no entry is followed
-        // by it
+        self.forget_links(i);
+        Some(i)
+    }
+
+    /// Whether entry i was copied again since it was written.
+    pub(super) fn reused(&self, i: usize) -> bool {
+        self.hits[i] > 0
+    }
+
+    /// Puts `value`, of a pair just emitted at `pos` with entry i's name and value length,
+    /// in place of entry i's value (the same name has the same sensitivity and shape, so
+    /// the masks stay right). Its bytes stay where they are in the arena, and so does its
+    /// turn in the eviction order.
+    pub(super) fn replace_value(&mut self, i: usize, pair_hash: u32, value: &[u8], pos: u64) {
+        debug_assert!(value.len() == usize::from(self.vlen[i]));
+        let v = usize::from(self.vstart[i]);
+        self.arena[v..v + value.len()].copy_from_slice(value);
+        self.pair_tag[i] = tag(pair_hash);
+        self.pos[i] = self.rel(pos);
+        self.hits[i] = 0;
+        self.forget_links(i);
+        self.index_value(i);
+    }
+
+    /// Slot i holds another pair now: nothing follows it yet, and no entry is followed by it.
+    fn forget_links(&mut self, i: usize) {
         self.next[i] = NO_NEXT;
         let slot = i as u8;
         for n in &mut self.next {
             // a select, not a branch: the loop vectorizes
             *n = if *n == slot { NO_NEXT } else { *n };
         }
-        Some(i)
     }
 
     fn push_back(&mut self, i: usize, at: usize, len: usize) {
@@ -521,6 +549,28 @@ mod tests {
         assert!(old <= far - 2 * crate::spdy::header::fast::WINDOW && far - old > 32_768);
         add(&mut t, b"x-later", b"v", far + 10);
         assert_eq!(has(&t, b"x-later", b"v"), Some(far + 10));
+    }
+
+    #[test]
+    fn a_replaced_value_is_found_in_place_of_the_old_one_and_drops_the_links_to_its_slot() {
+        let mut t = Table::new();
+        add(&mut t, b"date", b"Sat, 03 Nov 2012 13:04:26 GMT", 100);
+        add(&mut t, b"server", b"gws", 140);
+        let hn = hash(b"date", 0);
+        let old = t.find_pair(hash(b"Sat, 03 Nov 2012 13:04:26 GMT", hn), b"date", b"Sat, 03 Nov 2012 13:04:26 GMT");
+        let i = old.map(|f| f.index).unwrap();
+        let server = t.find_pair(hash(b"gws", hash(b"server", 0)), b"server", b"gws").map(|f| f.index).unwrap();
+        t.set_next(i, server);
+        t.set_next(server, i);
+        let new = b"Sat, 03 Nov 2012 13:04:27 GMT";
+        t.replace_value(i, hash(new, hn), new, 200);
+        assert_eq!(has(&t, b"date", b"Sat, 03 Nov 2012 13:04:26 GMT"), None);
+        assert_eq!(has(&t, b"date", new), Some(200));
+        assert_eq!(t.name(i), b"date");
+        assert!(!t.reused(i) && t.next_of(i).is_none() && t.next_of(server).is_none());
+        // the value index (every other offset) finds the new bytes, at the new position
+        let (len, at) = t.longest_in_values(b" 03 Nov 2012 13:04:27", 0, 4).unwrap();
+        assert_eq!((len, at), (21, 200 + 4 + 4 + 4 + 4));
     }
 
     #[test]
