@@ -472,7 +472,14 @@ impl FastEncoder {
                     _ if date => {
                         // the name (and as much of the length as agrees), then the date's runs
                         // from whichever recent dates hold them
-                        self.name_and_length(s, best.map(|(_, fpos, flen, _)| (fpos, flen)), ps, name_end, value.len(), base);
+                        self.name_and_length(
+                            s,
+                            best.map(|(_, fpos, flen, _)| (fpos, flen)),
+                            ps,
+                            name_end,
+                            value.len(),
+                            base,
+                        );
                         self.date_tokens(s, value, vstart, base);
                     }
                     Some((_, fpos, flen, _)) => {
@@ -559,7 +566,15 @@ impl FastEncoder {
     /// `name_end`): one copy of the name and as much of the length as agrees, from the
     /// same-name pair at `from` (position, value length), or searched like other text when
     /// there is none.
-    fn name_and_length(&self, s: &mut Scratch, from: Option<(u64, usize)>, ps: usize, name_end: usize, vlen: usize, base: u64) {
+    fn name_and_length(
+        &self,
+        s: &mut Scratch,
+        from: Option<(u64, usize)>,
+        ps: usize,
+        name_end: usize,
+        vlen: usize,
+        base: u64,
+    ) {
         let w = self.w;
         let vstart = name_end + w;
         match from {
