@@ -102,13 +102,15 @@ impl BlockStarts {
         self.kept = (self.kept + 1).min(BLOCK_STARTS as u8);
     }
 
-    /// The latest block's start and count, its position completed from `now` (a later
-    /// stream position less than 4 GiB on).
-    fn latest(&self, now: u64) -> Option<(u64, u32)> {
-        (self.kept > 0).then(|| {
-            let i = usize::from(self.latest);
-            (now - u64::from((now as u32).wrapping_sub(self.pos[i])), u32::from(self.count[i]))
-        })
+    /// The distance from `now` back to the nearest kept block within reach that began with
+    /// `count` pairs (positions are completed from `now`, a later stream position less than
+    /// 4 GiB on).
+    fn nearest_with_count(&self, count: u32, now: u64) -> Option<u64> {
+        (0..usize::from(self.kept))
+            .filter(|&i| count != 0 && u32::from(self.count[i]) == count)
+            .map(|i| u64::from((now as u32).wrapping_sub(self.pos[i])))
+            .filter(|&d| d <= WINDOW)
+            .min()
     }
 
     /// The distance from `now` back to the latest kept block within reach that began with
@@ -297,7 +299,8 @@ impl FastEncoder {
             let h = hash4(&nv[i..]);
             let (mut best_len, mut best_dist) = (0usize, 0u64);
             let (g, c) = ((head[h] >> 16) as u16, head[h] & 0xffff);
-            if g == gen && (c as usize) < i {
+            // (a block may be longer than the window: the source must be within reach)
+            if g == gen && (c as usize) < i && i - c as usize <= WINDOW as usize {
                 let c = c as usize;
                 // never read into a sensitive range that starts after the candidate
                 let lim = sens.iter().filter(|r| r.0 >= c).map(|r| r.0).min().unwrap_or(usize::MAX);
@@ -350,10 +353,8 @@ impl FastEncoder {
 
         let count = block.len() as u32;
         put_len(&mut s.nv, w, block.len());
-        match self.starts.latest(base) {
-            Some((last_pos, last_count)) if w >= 3 && last_count == count && base - last_pos <= WINDOW => {
-                push_copy(&mut s.tokens, w, base - last_pos);
-            }
+        match self.starts.nearest_with_count(count, base) {
+            Some(d) if w >= 3 => push_copy(&mut s.tokens, w, d),
             _ => self.generic(s, 0, w, base),
         }
         let mut count_tokens = s.tokens.len();

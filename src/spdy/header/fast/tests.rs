@@ -379,3 +379,47 @@ fn shared_length_bytes_counts_the_equal_leading_bytes_of_the_length_fields() {
         }
     }
 }
+
+#[test]
+fn a_block_count_is_copied_only_from_a_kept_block_with_that_same_count() {
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let mut inf = Inflate::new(Version::Spdy3);
+    let mut round_trip = |enc: &mut FastEncoder, b: &HeaderBlock| {
+        let mut out = Vec::new();
+        enc.encode(b, &mut out);
+        assert_eq!(inf.block(&out), nv(Version::Spdy3, b));
+    };
+    // 65,536 pairs: a count the block starts keep as 0, never matched (such a block is far
+    // longer than the window anyway); the empty block after it writes its own count of 0
+    let big: HeaderBlock = (0..65_536u32).map(|k| (format!("x{k}"), "")).collect();
+    round_trip(&mut enc, &big);
+    round_trip(&mut enc, &HeaderBlock::new());
+    // a count seen two blocks ago (not in the latest block) is one copy from there
+    let two = block(&[(":status", "200"), ("server", "a")]);
+    round_trip(&mut enc, &two);
+    round_trip(&mut enc, &block(&[(":status", "404")]));
+    let again = block(&[("age", "1"), ("via", "b")]);
+    let start = enc.pos;
+    let (_, tokens, _) = tokens_of(&mut enc, &again);
+    let first_block_len = nv(Version::Spdy3, &block(&[(":status", "404")])).len() as u64;
+    let two_len = nv(Version::Spdy3, &two).len() as u64;
+    assert!(
+        matches!(tokens[0], Token::Copy { len: 4, dist } if u64::from(dist) == first_block_len + two_len),
+        "{tokens:?} (stream at {start})"
+    );
+}
+
+#[test]
+fn a_block_longer_than_the_window_never_copies_from_farther_than_32_kib() {
+    // two 40 KB values with the same text: the second is 40 KB after the first, out of a
+    // deflate distance's reach (this once produced a distance past 32768 and a panic)
+    let text: String = (0..4_000u32).map(|k| format!("{k:09}.")).collect();
+    let big = block(&[("x-a", &text), ("x-b", &text)]);
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let (_, tokens, _) = tokens_of(&mut enc, &big);
+    assert!(tokens.iter().all(|t| !matches!(t, Token::Copy { dist, .. } if *dist as u64 > WINDOW)), "{tokens:?}");
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let mut out = Vec::new();
+    enc.encode(&big, &mut out);
+    assert_eq!(Inflate::new(Version::Spdy3).block(&out), nv(Version::Spdy3, &big));
+}
