@@ -232,6 +232,16 @@ fn push_lit(tokens: &mut Vec<Token>, start: usize, end: usize) {
     tokens.push(Token::Lit { start: start as u32, len: (end - start) as u32 });
 }
 
+/// The `len` bytes at `nv[start..]` as a copy from `dist` back, or as literals when they
+/// are too few for a deflate match (a SPDY/2 pair with an empty name: its 2-byte length).
+fn copy_or_literals(tokens: &mut Vec<Token>, start: usize, len: usize, dist: u64) {
+    if len >= 3 {
+        push_copy(tokens, len, dist);
+    } else {
+        push_lit(tokens, start, start + len);
+    }
+}
+
 /// A copy; consecutive copies at the same distance continue each other and merge.
 fn push_copy(tokens: &mut Vec<Token>, len: usize, dist: u64) {
     debug_assert!(len >= 3 && (1..=WINDOW).contains(&dist));
@@ -486,13 +496,13 @@ impl FastEncoder {
                     Some((_, fpos, flen, _)) => {
                         let d = pos - fpos;
                         if sens {
-                            push_copy(&mut s.tokens, w + name.len(), d);
+                            copy_or_literals(&mut s.tokens, ps, w + name.len(), d);
                         } else if flen == value.len() {
                             push_copy(&mut s.tokens, w + name.len() + w, d);
                             aligned_tokens(&mut s.tokens, value, best_value, vstart, d);
                         } else {
                             let lp = shared_length_bytes(w, value.len(), flen);
-                            push_copy(&mut s.tokens, w + name.len() + lp, d);
+                            copy_or_literals(&mut s.tokens, ps, w + name.len() + lp, d);
                             push_lit(&mut s.tokens, name_end + lp, vstart);
                             let vp = common_prefix(value, best_value);
                             if vp >= 3 {
@@ -539,8 +549,12 @@ impl FastEncoder {
                     (None, None) => self.table.insert(hn, hp, name, value, pos, shape),
                 };
                 if let (None, Some(i)) = (existing, slot) {
-                    // slot i holds this pair now, not what began an earlier block
+                    // slot i holds this pair now, not what began an earlier block (nor this
+                    // block, when its first pair's entry was replaced or evicted since)
                     self.starts.forget_slot(i);
+                    if first_slot == Some(i) {
+                        first_slot = None;
+                    }
                 }
                 // (an entry replaced here is no longer what the stream holds there)
                 cont = next.filter(|&(g, _)| Some(g) != slot);
@@ -581,7 +595,7 @@ impl FastEncoder {
         match from {
             Some((fpos, flen)) => {
                 let lp = shared_length_bytes(w, vlen, flen);
-                push_copy(&mut s.tokens, name_end - ps + lp, base + ps as u64 - fpos);
+                copy_or_literals(&mut s.tokens, ps, name_end - ps + lp, base + ps as u64 - fpos);
                 push_lit(&mut s.tokens, name_end + lp, vstart);
             }
             None => self.generic(s, ps, vstart, base),

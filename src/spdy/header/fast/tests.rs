@@ -423,3 +423,46 @@ fn a_block_longer_than_the_window_never_copies_from_farther_than_32_kib() {
     enc.encode(&big, &mut out);
     assert_eq!(Inflate::new(Version::Spdy3).block(&out), nv(Version::Spdy3, &big));
 }
+
+#[test]
+fn a_block_start_is_not_lent_when_its_first_entry_took_another_pair_within_the_block() {
+    // found by the header_fast fuzz target: the first block's second pair (same name, same
+    // length, first value never sent again) takes the first pair's entry; the block start
+    // must not then claim that entry as its first pair, or the last block copies count and
+    // "date: \0" for "date: \x01"
+    let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+    let mut inf = Inflate::new(Version::Spdy3);
+    let blocks: Vec<HeaderBlock> = vec![
+        [("date", "\0"), ("date", "\u{1}")].into_iter().collect(),
+        block(&[("content-length", "Mon, 03 Jan 2018 00:02:00 GMT")]),
+        HeaderBlock::new(),
+        block(&[("date", "")]),
+        block(&[("date", "\u{1}"), ("content-length", "")]),
+    ];
+    for b in &blocks {
+        let mut out = Vec::new();
+        enc.encode(b, &mut out);
+        assert_eq!(inf.block(&out), nv(Version::Spdy3, b), "block {b:?}");
+    }
+}
+
+#[test]
+fn a_block_start_is_not_lent_when_its_first_entry_was_evicted_and_reused_within_the_block() {
+    // 200 distinct pairs: the first pair's entry leaves the 128-slot table and its slot takes
+    // pair 128 while the block is still being written; a later block of 200 pairs beginning
+    // with that pair must not copy the count and first pair of this block (it did)
+    for first in [128u32, 150, 199] {
+        let mut enc = FastEncoder::new(Version::Spdy3, &[]);
+        let mut inf = Inflate::new(Version::Spdy3);
+        let a: HeaderBlock = (0..200u32).map(|k| (format!("k{k}"), format!("v{k}"))).collect();
+        let mut out = Vec::new();
+        enc.encode(&a, &mut out);
+        assert_eq!(inf.block(&out), nv(Version::Spdy3, &a));
+        let b: HeaderBlock = std::iter::once((format!("k{first}"), format!("v{first}")))
+            .chain((0..199u32).map(|k| (format!("z{k}"), format!("w{k}"))))
+            .collect();
+        let mut out = Vec::new();
+        enc.encode(&b, &mut out);
+        assert_eq!(inf.block(&out), nv(Version::Spdy3, &b), "first pair k{first}");
+    }
+}
