@@ -19,21 +19,9 @@ use spdygate::spdy::Version;
 
 const LIMITS: InflateLimits = InflateLimits { max_block: 16 * 1024, budget: 256 * 1024 };
 
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let n = n.min(self.0.len());
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        a
-    }
-}
+#[path = "../common/input.rs"]
+mod input;
+use input::Input;
 
 /// Feeds `frames` to one inflater, checking the invariants; returns the decoded blocks
 /// while the stream was healthy.
