@@ -106,21 +106,20 @@ impl BlockStarts {
     /// `count` pairs (positions are completed from `now`, a later stream position less than
     /// 4 GiB on).
     fn nearest_with_count(&self, count: u32, now: u64) -> Option<u64> {
-        (0..usize::from(self.kept))
-            .filter(|&i| count != 0 && u32::from(self.count[i]) == count)
-            .map(|i| u64::from((now as u32).wrapping_sub(self.pos[i])))
-            .filter(|&d| d <= WINDOW)
-            .min()
+        self.nearest(count, now, |_| true)
     }
 
-    /// The distance from `now` back to the latest kept block within reach that began with
+    /// The distance from `now` back to the nearest kept block within reach that began with
     /// `count` pairs, the first being entry `slot`'s pair.
     fn began_with(&self, slot: usize, count: u32, now: u64) -> Option<u64> {
-        if count == 0 {
-            return None;
-        }
+        self.nearest(count, now, |i| usize::from(self.first[i]) == slot)
+    }
+
+    /// The distance back to the nearest kept block within reach with `count` pairs (never
+    /// 0: a count that did not fit) for which `also` holds.
+    fn nearest(&self, count: u32, now: u64, also: impl Fn(usize) -> bool) -> Option<u64> {
         (0..usize::from(self.kept))
-            .filter(|&i| usize::from(self.first[i]) == slot && u32::from(self.count[i]) == count)
+            .filter(|&i| count != 0 && u32::from(self.count[i]) == count && also(i))
             .map(|i| u64::from((now as u32).wrapping_sub(self.pos[i])))
             .filter(|&d| d <= WINDOW)
             .min()
