@@ -28,6 +28,7 @@
 //! fixed code; secret literals are always fixed-coded (see [`FastEncoder::emit`]).
 
 pub(super) mod bits;
+mod blocks;
 mod dates;
 mod dict;
 mod huffman;
@@ -65,80 +66,10 @@ pub struct FastEncoder {
     /// Stream position of the next byte (the dictionary occupies `0..dict.len()`).
     pos: u64,
     started: bool,
-    /// Where the latest blocks began and their pair counts, so a block whose first pair
-    /// is a copy can copy its count with it (see [`BlockStarts`]).
-    starts: BlockStarts,
     dates: RecentDates,
     /// Sensitive names with their hashes.
     sensitive: Vec<(u32, Vec<u8>)>,
     table: Table,
-}
-
-/// The stream positions (low 32 bits) and pair counts of the latest blocks. A block is at
-/// most one frame (< 16 MiB), so the blocks kept span far less than 4 GiB and the low
-/// bits of a position identify it among them.
-#[derive(Default)]
-struct BlockStarts {
-    pos: [u32; BLOCK_STARTS],
-    count: [u16; BLOCK_STARTS],
-    /// The table entry of the block's first pair (`NO_SLOT`: none, or replaced since).
-    first: [u8; BLOCK_STARTS],
-    /// Entries kept (up to `BLOCK_STARTS`) and the slot of the latest.
-    kept: u8,
-    latest: u8,
-}
-
-const BLOCK_STARTS: usize = 8;
-const NO_SLOT: u8 = u8::MAX;
-
-impl BlockStarts {
-    fn push(&mut self, pos: u64, count: u32, first: Option<usize>) {
-        let i = if self.kept == 0 { 0 } else { (usize::from(self.latest) + 1) % BLOCK_STARTS };
-        self.pos[i] = pos as u32;
-        // a count that does not fit is kept as 0, which `began` never matches
-        self.count[i] = u16::try_from(count).unwrap_or(0);
-        self.first[i] = first.map_or(NO_SLOT, |f| f as u8);
-        self.latest = i as u8;
-        self.kept = (self.kept + 1).min(BLOCK_STARTS as u8);
-    }
-
-    /// The distance from `now` back to the nearest kept block within reach that began with
-    /// `count` pairs (positions are completed from `now`, a later stream position less than
-    /// 4 GiB on).
-    fn nearest_with_count(&self, count: u32, now: u64) -> Option<u64> {
-        self.nearest(count, now, |_| true)
-    }
-
-    /// The distance from `now` back to the nearest kept block within reach that began with
-    /// `count` pairs, the first being entry `slot`'s pair.
-    fn began_with(&self, slot: usize, count: u32, now: u64) -> Option<u64> {
-        self.nearest(count, now, |i| usize::from(self.first[i]) == slot)
-    }
-
-    /// The distance back to the nearest kept block within reach with `count` pairs (never
-    /// 0: a count that did not fit) for which `also` holds.
-    fn nearest(&self, count: u32, now: u64, also: impl Fn(usize) -> bool) -> Option<u64> {
-        (0..usize::from(self.kept))
-            .filter(|&i| count != 0 && u32::from(self.count[i]) == count && also(i))
-            .map(|i| u64::from((now as u32).wrapping_sub(self.pos[i])))
-            .filter(|&d| d <= WINDOW)
-            .min()
-    }
-
-    /// Forgets entry `slot` as a first pair (its slot now holds another pair).
-    fn forget_slot(&mut self, slot: usize) {
-        for f in &mut self.first {
-            if usize::from(*f) == slot {
-                *f = NO_SLOT;
-            }
-        }
-    }
-
-    /// Whether one of the kept blocks began at `pos` with `count` pairs.
-    fn began(&self, pos: u64, count: u32) -> bool {
-        count != 0
-            && (0..usize::from(self.kept)).any(|i| self.pos[i] == pos as u32 && u32::from(self.count[i]) == count)
-    }
 }
 
 /// One step of the output: copy `len` literal bytes of the serialized block from `start`,
@@ -284,7 +215,6 @@ impl FastEncoder {
             dict_id: version.dictionary_id(),
             pos: dict.bytes.len() as u64,
             started: false,
-            starts: BlockStarts::default(),
             dates: RecentDates::new(),
             sensitive: list,
             table: Table::new(),
@@ -362,7 +292,7 @@ impl FastEncoder {
 
         let count = block.len() as u32;
         put_len(&mut s.nv, w, block.len());
-        match self.starts.nearest_with_count(count, base) {
+        match self.table.starts().nearest_with_count(count, base) {
             Some(d) if w >= 3 => push_copy(&mut s.tokens, w, d),
             _ => self.generic(s, 0, w, base),
         }
@@ -370,7 +300,6 @@ impl FastEncoder {
         // the previous pair's entry, and the entry that followed the previous pair's source
         // in the stream with the distance to it (see `Table::next_of`)
         let mut prev_slot: Option<usize> = None;
-        let mut first_slot: Option<usize> = None;
         let mut cont: Option<(usize, u64)> = None;
 
         for (k, (name, value)) in block.iter().enumerate() {
@@ -414,7 +343,7 @@ impl FastEncoder {
                 };
                 let mut whole = goes_on;
                 if let (0, Some((i, _))) = (k, found) {
-                    if let Some(d) = self.starts.began_with(i, count, base) {
+                    if let Some(d) = self.table.starts().began_with(i, count, base) {
                         s.tokens.clear();
                         count_tokens = 0;
                         whole = Some((i, d));
@@ -547,14 +476,6 @@ impl FastEncoder {
                     }
                     (None, None) => self.table.insert(hn, hp, name, value, pos, shape),
                 };
-                if let (None, Some(i)) = (existing, slot) {
-                    // slot i holds this pair now, not what began an earlier block (nor this
-                    // block, when its first pair's entry was replaced or evicted since)
-                    self.starts.forget_slot(i);
-                    if first_slot == Some(i) {
-                        first_slot = None;
-                    }
-                }
                 // (an entry replaced here is no longer what the stream holds there)
                 cont = next.filter(|&(g, _)| Some(g) != slot);
                 slot
@@ -566,13 +487,13 @@ impl FastEncoder {
             self.link(prev_slot, slot);
             prev_slot = slot;
             if k == 0 {
-                first_slot = slot;
+                self.table.note_block_first(slot);
             }
         }
         if block.len() == 1 {
             self.count_with_first_pair(s, count_tokens, base, count);
         }
-        self.starts.push(base, count, first_slot);
+        self.table.push_block(base, count);
         self.pos = base + s.nv.len() as u64;
     }
 
@@ -719,7 +640,7 @@ impl FastEncoder {
             return;
         };
         let src = (base + w as u64).checked_sub(u64::from(dist)).and_then(|p| p.checked_sub(w as u64));
-        if src.is_some_and(|src| self.starts.began(src, count)) {
+        if src.is_some_and(|src| self.table.starts().began(src, count)) {
             s.tokens.drain(..count_tokens);
             if let Token::Copy { len, .. } = &mut s.tokens[0] {
                 *len += w as u32;

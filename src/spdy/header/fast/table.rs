@@ -14,6 +14,7 @@
 //! and a reference is only made when the distance is at most 32768. The table never
 //! guesses: lookups by hash are confirmed by comparing the stored bytes.
 
+use super::blocks::BlockStarts;
 use super::secret::Shape;
 
 /// Number of entries.
@@ -64,6 +65,9 @@ pub(super) struct Table {
     /// value (0: none). Stale slots are harmless: a hit is confirmed against a live entry.
     index: [u16; 1 << INDEX_BITS],
     arena: [u8; ARENA],
+    /// Where the latest blocks began; their first pairs are entries of this table, so it
+    /// keeps them, and drops such a reference wherever a slot takes another pair.
+    starts: BlockStarts,
 }
 
 /// A found entry: index, stream position of its latest copy, and its value.
@@ -207,6 +211,7 @@ impl Table {
             head: 0,
             index: [0; 1 << INDEX_BITS],
             arena: [0; ARENA],
+            starts: BlockStarts::new(),
         }
     }
 
@@ -369,8 +374,25 @@ impl Table {
         self.index_value(i);
     }
 
-    /// Slot i holds another pair now: nothing follows it yet, and no entry is followed by it.
+    /// The latest blocks' starts.
+    pub(super) fn starts(&self) -> &BlockStarts {
+        &self.starts
+    }
+
+    /// The block being written began with the pair of entry `slot` (None: not kept).
+    pub(super) fn note_block_first(&mut self, slot: Option<usize>) {
+        self.starts.note_first(slot);
+    }
+
+    /// Records the block just written: it began at `pos` with `count` pairs.
+    pub(super) fn push_block(&mut self, pos: u64, count: u32) {
+        self.starts.push(pos, count);
+    }
+
+    /// Slot i holds another pair now: nothing follows it yet, no entry is followed by it,
+    /// and no block began with it.
     fn forget_links(&mut self, i: usize) {
+        self.starts.forget_slot(i);
         self.next[i] = NO_NEXT;
         let slot = i as u8;
         for n in &mut self.next {
