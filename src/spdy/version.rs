@@ -146,12 +146,15 @@ impl Version {
         matches!(self, Version::Spdy2)
     }
 
-    /// Maps a SPDY/3 RST_STREAM status to one this version can carry: SPDY/2 stops at 7,
-    /// so STREAM_IN_USE, STREAM_ALREADY_CLOSED and FRAME_TOO_LARGE become PROTOCOL_ERROR
-    /// (CONFORMANCE E6).
+    /// Maps the RST_STREAM status we were asked to send to one this version defines:
+    /// SPDY/2 stops at 7, so STREAM_IN_USE, STREAM_ALREADY_CLOSED and FRAME_TOO_LARGE
+    /// become PROTOCOL_ERROR (CONFORMANCE E6); a code no draft defines (0, or past
+    /// FRAME_TOO_LARGE) never reaches the wire — a peer may treat it as a protocol error,
+    /// and the reset is then ours to explain — so it becomes INTERNAL_ERROR.
     pub const fn rst_status(self, status: RstStatus) -> RstStatus {
-        match self {
-            Version::Spdy2 if status.0 > 7 => RstStatus::PROTOCOL_ERROR,
+        match (self, status.0) {
+            (_, 0) | (_, 12..) => RstStatus::INTERNAL_ERROR,
+            (Version::Spdy2, 8..) => RstStatus::PROTOCOL_ERROR,
             _ => status,
         }
     }
@@ -205,5 +208,18 @@ mod tests {
         assert_eq!(Version::Spdy2.rst_status(RstStatus::FRAME_TOO_LARGE), RstStatus::PROTOCOL_ERROR);
         assert_eq!(Version::Spdy2.rst_status(RstStatus::CANCEL), RstStatus::CANCEL);
         assert_eq!(Version::Spdy3.rst_status(RstStatus::FRAME_TOO_LARGE), RstStatus::FRAME_TOO_LARGE);
+    }
+
+    #[test]
+    fn undefined_rst_codes_are_sent_as_internal_error() {
+        // found by the session fuzz target: an application reset with status 0 went out as is
+        for v in Version::PREFERENCE {
+            for code in [0, 12, 255, u32::MAX] {
+                assert_eq!(v.rst_status(RstStatus(code)), RstStatus::INTERNAL_ERROR, "{v} {code}");
+            }
+            for code in 1..=7 {
+                assert_eq!(v.rst_status(RstStatus(code)), RstStatus(code), "{v} {code}");
+            }
+        }
     }
 }

@@ -423,6 +423,23 @@ fn data_for_a_stream_we_reset_is_dropped_but_counted_c67_c87() {
 }
 
 #[test]
+fn an_application_reset_with_an_undefined_status_goes_out_as_internal_error() {
+    // found by the session fuzz target: status 0 reached the wire (C106 is the peer's side of
+    // that mistake: a receiver closes the stream and answers nothing, so the cause is lost)
+    for version in [Version::Spdy31, Version::Spdy2] {
+        let mut c = Client::new(version);
+        let mut s = Server::new(version);
+        s.open(&mut c, 1, false);
+        s.session.reset_stream(StreamId::new(1), RstStatus(0));
+        let want: &[u8] = match version {
+            Version::Spdy2 => &hex!("80 02 00 03 00 00 00 08 00 00 00 01 00 00 00 06"),
+            _ => &hex!("80 03 00 03 00 00 00 08 00 00 00 01 00 00 00 06"),
+        };
+        assert_eq!(s.output(), want, "{version}");
+    }
+}
+
+#[test]
 fn zero_length_fin_is_accepted_with_a_closed_window_c70() {
     let mut c = Client::new(Version::Spdy31);
     let config = SessionConfig { initial_window_size: 65_536, ..Default::default() };
