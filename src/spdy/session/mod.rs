@@ -1423,6 +1423,8 @@ impl Inner {
         if self.phase == Phase::Closing {
             return;
         }
+        // a status no draft defines never reaches the wire (as for RST_STREAM)
+        let status = if status.name().is_some() { status } else { GoAwayStatus::INTERNAL_ERROR };
         // C111, C113: last-good = highest accepted peer stream, 0 if none.
         if self.goaway.send(self.streams.last_good, status) {
             let frame = GoAway { last_good_stream_id: self.streams.last_good, status };

@@ -717,6 +717,14 @@ fn goaway_with_no_accepted_stream_names_zero_c113() {
 }
 
 #[test]
+fn an_application_goaway_with_an_undefined_status_goes_out_as_internal_error() {
+    let mut s = Server::new(Version::Spdy31);
+    s.session.goaway(GoAwayStatus(7));
+    assert_eq!(s.output(), hex!("80 03 00 07 00 00 00 08 00 00 00 00 00 00 00 02"));
+    assert!(s.session.is_closed(), "an error GOAWAY closes the session");
+}
+
+#[test]
 fn spdy2_goaway_has_no_status_e1() {
     let mut s = Server::new(Version::Spdy2);
     s.session.goaway(GoAwayStatus::INTERNAL_ERROR);
