@@ -426,6 +426,24 @@ fn bad_path_or_method_gets_400_c52() {
     expect_400(&mut c, 5);
 }
 
+// Beside C52 (the gateway's own rule, RFC 9110 §5.1): a header name that is not an HTTP
+// token gets 400. The SPDY decoder admits every visible ASCII byte but uppercase in a name
+// (C38, C39), and "x-forwarded-for:1.2.3.4: x" would reach the backend as X-Forwarded-For
+// "1.2.3.4: x", a header the gateway never checked
+#[test]
+fn header_name_that_is_not_a_token_gets_400() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    for (i, name) in ["x-forwarded-for:1.2.3.4", "transfer-encoding:chunked", "x(y)"].iter().enumerate() {
+        let id = 1 + 2 * i as u32;
+        let mut h = request_headers(V31, "/bytes/10");
+        h.push((name.as_bytes().to_vec(), b"x".to_vec()));
+        c.send(&syn_stream(id).headers(&h).fin());
+        expect_400(&mut c, id);
+    }
+    expect_session_still_serves(&mut c, 7);
+}
+
 // C42: "value containing CR, LF or another control byte except HTAB … → RST(id,
 // PROTOCOL_ERROR); nothing forwarded upstream" (a request-splitting attempt in :path)
 #[test]

@@ -346,13 +346,7 @@ impl SpdyConnection {
                 if let Some(&index) = self.by_stream.get(&stream_id) {
                     let ex = self.exchanges[index as usize].as_mut().expect("indexed");
                     if ex.summary.chunked {
-                        for (name, value) in headers.iter() {
-                            if name.first() != Some(&b':') {
-                                for part in value.split(|&b| b == 0) {
-                                    write::header(&mut ex.trailers, name, part);
-                                }
-                            }
-                        }
+                        translate::trailer_fields(&headers, &mut ex.trailers);
                     }
                 }
                 if fin {

@@ -36,6 +36,12 @@ pub enum BadRequest {
     /// `:version` is not HTTP/1.0 or HTTP/1.1.
     #[error("unsupported HTTP version")]
     UnsupportedVersion,
+    /// A header name that is not an HTTP token (RFC 9110 §5.1): the SPDY decoder lets
+    /// through every visible ASCII byte but uppercase (C38, C39), so a name such as
+    /// `x-forwarded-for:1.2.3.4` or `transfer-encoding:chunked` would reach the backend
+    /// as a different header than the one the gateway checked.
+    #[error("invalid header name")]
+    InvalidHeaderName,
 }
 
 /// What the gateway needs to know about a translated request.
@@ -117,6 +123,9 @@ pub fn request_head(
         } else {
             if name.first() == Some(&b':') {
                 return Err(BadRequest::UnknownSpecialHeader);
+            }
+            if !is_field_name(name) {
+                return Err(BadRequest::InvalidHeaderName);
             }
             if name == b"content-length" {
                 content_length = Some(parse_content_length(value)?);
@@ -321,6 +330,29 @@ fn trim(mut s: &[u8]) -> &[u8] {
     s
 }
 
+/// Writes the fields of a HEADERS frame received on an open request stream as the
+/// trailer section of its chunked backend body (CONFORMANCE C56). Only fields that may be
+/// trailers pass: special `:` names, names that are not HTTP tokens, and the framing,
+/// routing and hop-by-hop fields (RFC 9110 §6.5.1: `content-length`, `host`,
+/// `transfer-encoding`, …) are dropped, as is anything the gateway itself sets.
+pub fn trailer_fields(headers: &HeaderBlock, out: &mut Vec<u8>) {
+    for (name, value) in headers.iter() {
+        let framing = DROPPED_REQUEST.contains(&name)
+            || matches!(name, b"content-length" | b"te" | b"trailer" | b"x-forwarded-for" | b"via");
+        if framing || !is_field_name(name) {
+            continue;
+        }
+        for part in value.split(|&b| b == 0) {
+            write::header(out, name, part);
+        }
+    }
+}
+
+/// Whether `name` is an HTTP field name: a non-empty token (RFC 9110 §5.1).
+pub fn is_field_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| is_tchar(b))
+}
+
 /// RFC 9110 token characters.
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
@@ -374,6 +406,37 @@ mod tests {
         assert_eq!(translate(&v3_request(&[(":foo", "x")]), false), Err(BadRequest::UnknownSpecialHeader));
         let h: HeaderBlock = v3_request(&[]).iter().map(|(n, v)| if n == b":path" { (n, &b"/a\0/b"[..]) } else { (n, v) }).collect();
         assert_eq!(translate(&h, false), Err(BadRequest::RepeatedSpecialHeader));
+    }
+
+    #[test]
+    fn header_names_that_are_not_tokens_are_bad_requests() {
+        // each would reach the backend as another header than the one checked here:
+        // "x-forwarded-for:1.2.3.4: " parses as X-Forwarded-For "1.2.3.4:"
+        for name in ["x-forwarded-for:1.2.3.4", "transfer-encoding:chunked", "host:evil.example", "a(b", "a\"b", "a,b", "a;b", "a/b", "a=b", "a@b", "a[b", "a{b", "a?b", "a<b", "a\\b"] {
+            assert_eq!(translate(&v3_request(&[(name, "x")]), false), Err(BadRequest::InvalidHeaderName), "{name}");
+        }
+        for name in ["x-a", "a_b", "a.b", "a!#$%&'*+^`|~9"] {
+            assert!(translate(&v3_request(&[(name, "x")]), false).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn trailers_drop_framing_routing_and_non_token_fields_c56() {
+        let h: HeaderBlock = [
+            ("x-checksum", "abc"),
+            ("content-length", "5"),
+            ("transfer-encoding", "chunked"),
+            ("host", "evil.example"),
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-for:1.2.3.4", "x"),
+            (":path", "/b"),
+            ("x-multi", "a\0b"),
+        ]
+        .into_iter()
+        .collect();
+        let mut out = Vec::new();
+        trailer_fields(&h, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "x-checksum: abc\r\nx-multi: a\r\nx-multi: b\r\n");
     }
 
     #[test]
