@@ -276,7 +276,12 @@ fn transmit(server: &mut Session, version: Version, flow: bool, model: &mut Mode
                     model.session_sent += len;
                 }
             }
-            Frame::SynReply(r) => inflate(model, r.header_block, &mut scratch),
+            Frame::SynReply(r) => {
+                inflate(model, r.header_block, &mut scratch);
+                // our half of the stream starts here: an RST we sent for this id before
+                // answered frames for a stream that was not open yet (INVALID_STREAM)
+                model.fin_sent.insert(r.stream_id.value(), r.flags & flags::FIN != 0);
+            }
             Frame::Headers(h) => {
                 inflate(model, h.header_block, &mut scratch);
                 if h.flags & flags::FIN != 0 {
