@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use crate::gateway::connection::{BackendAction, BackendFailure, ExchangeId, Policy};
 use crate::gateway::response::{ResponseItem, ResponseReader};
+use crate::gateway::translate;
 use crate::http1::{write, BodyDecoder, BodyFraming, BodyItem, RequestHead, ResponseHead};
 
 /// Request headers that never travel to the backend as sent (hop-by-hop, or rebuilt).
@@ -267,9 +268,20 @@ impl H1Connection {
                 let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
                 (Some(&rest[..slash]), if slash == rest.len() { b"/".as_slice() } else { &rest[slash..] })
             }
-            None => (head.header(b"host"), target),
+            None => {
+                // RFC 9112 §3.2: a request with more than one Host field gets 400 (which one
+                // a backend or cache would use is anyone's guess)
+                if head.headers().filter(|(n, _)| n.eq_ignore_ascii_case(b"host")).nth(1).is_some() {
+                    return Err("more than one Host field");
+                }
+                (head.header(b"host"), target)
+            }
         };
         let host = host.filter(|h| !h.is_empty()).ok_or("missing Host")?;
+        // the same check as for SPDY's :host (B12)
+        if !translate::is_valid_host(host) {
+            return Err("invalid Host");
+        }
         if path.first() != Some(&b'/') && !(path == b"*" && head.method() == b"OPTIONS") {
             return Err("invalid request target");
         }
@@ -592,6 +604,26 @@ mod tests {
         assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(actions.is_empty());
         assert!(c.is_done());
+    }
+
+    #[test]
+    fn two_host_fields_or_an_invalid_host_get_400_and_nothing_is_forwarded() {
+        // RFC 9112 §3.2; the invalid hosts are those SPDY's :host refuses (B12)
+        for head in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n",
+            b"GET http://a b/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET http://u@evil/ HTTP/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            let mut c = H1Connection::new(b"1.1.1.1", false, Policy::default());
+            c.recv_client(Bytes::copy_from_slice(head), crate::testing::epoch());
+            let (out, actions) = collect(&mut c);
+            let text = String::from_utf8_lossy(&out);
+            assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{}: {text}", String::from_utf8_lossy(head));
+            assert!(actions.is_empty(), "{}", String::from_utf8_lossy(head));
+        }
     }
 
     #[test]

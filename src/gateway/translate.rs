@@ -161,7 +161,7 @@ pub fn request_head(
     if !path_ok {
         return Err(BadRequest::InvalidPath);
     }
-    if host.is_empty() || host.iter().any(|&b| b <= 0x20 || b == 0x7f || b == b'/' || b == b'@') {
+    if !is_valid_host(host) {
         return Err(BadRequest::InvalidHost);
     }
     if http_version != b"HTTP/1.1" && http_version != b"HTTP/1.0" {
@@ -346,6 +346,12 @@ pub fn trailer_fields(headers: &HeaderBlock, out: &mut Vec<u8>) {
             write::header(out, name, part);
         }
     }
+}
+
+/// Whether `host` can be forwarded as a Host field (B12): not empty, and no whitespace,
+/// control byte, `/` or `@` (which would move the authority or the path).
+pub fn is_valid_host(host: &[u8]) -> bool {
+    !host.is_empty() && !host.iter().any(|&b| b <= 0x20 || b == 0x7f || b == b'/' || b == b'@')
 }
 
 /// Whether `name` is an HTTP field name: a non-empty token (RFC 9110 §5.1).
