@@ -497,6 +497,24 @@ fn short_request_body_against_content_length_gets_400_c54() {
     assert!(r.fin);
 }
 
+// C54 at FIN: "request body DATA total ≠ content-length (… at FIN) → 400" when the FIN
+// comes on the SYN_STREAM itself, with no DATA at all. Forwarded, the backend connection
+// owed 5 body bytes and went back to the pool: the next request on it was read as the
+// body (found by the spdyfront fuzz target)
+#[test]
+fn declared_body_with_fin_on_syn_stream_gets_400_and_the_backend_stays_clean_c54() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&syn_stream(1).headers(&post_echo(&[("content-length", "5")])).fin());
+    let r = c.response(1);
+    assert_eq!(r.rst, None, "reset instead of 400: {:?}", r.describe());
+    assert_eq!(r.status(), Some(400), "{:?}", r.describe());
+    assert!(r.fin);
+    for id in [3, 5, 7] {
+        expect_session_still_serves(&mut c, id);
+    }
+}
+
 fn post_echo(extra: &[(&str, &str)]) -> Pairs {
     request_headers(V31, "/echo")
         .into_iter()

@@ -36,6 +36,11 @@ pub enum BadRequest {
     /// `:version` is not HTTP/1.0 or HTTP/1.1.
     #[error("unsupported HTTP version")]
     UnsupportedVersion,
+    /// C54 at FIN: the request ends with its SYN_STREAM but `content-length` declares a
+    /// body. Forwarded, the backend would wait for bytes that never come — or, on a
+    /// connection the gateway reuses, read the next request as this one's body.
+    #[error("content-length declares a body the request does not have")]
+    MissingBody,
     /// A header name that is not an HTTP token (RFC 9110 §5.1): the SPDY decoder lets
     /// through every visible ASCII byte but uppercase (C38, C39), so a name such as
     /// `x-forwarded-for:1.2.3.4` or `transfer-encoding:chunked` would reach the backend
@@ -166,6 +171,9 @@ pub fn request_head(
     }
     if http_version != b"HTTP/1.1" && http_version != b"HTTP/1.0" {
         return Err(BadRequest::UnsupportedVersion);
+    }
+    if !has_body && content_length.is_some_and(|n| n > 0) {
+        return Err(BadRequest::MissingBody);
     }
 
     write::request_line(out, method, path);
@@ -412,6 +420,15 @@ mod tests {
         assert_eq!(translate(&v3_request(&[(":foo", "x")]), false), Err(BadRequest::UnknownSpecialHeader));
         let h: HeaderBlock = v3_request(&[]).iter().map(|(n, v)| if n == b":path" { (n, &b"/a\0/b"[..]) } else { (n, v) }).collect();
         assert_eq!(translate(&h, false), Err(BadRequest::RepeatedSpecialHeader));
+    }
+
+    #[test]
+    fn a_declared_body_on_a_request_that_ended_is_a_bad_request_c54() {
+        // found by the spdyfront fuzz target: forwarded with "content-length: 5" and no body,
+        // the backend connection went back to the pool owing 5 bytes
+        assert_eq!(translate(&v3_request(&[("content-length", "5")]), false), Err(BadRequest::MissingBody));
+        assert!(translate(&v3_request(&[("content-length", "0")]), false).is_ok());
+        assert!(translate(&v3_request(&[("content-length", "5")]), true).is_ok());
     }
 
     #[test]
