@@ -1,0 +1,92 @@
+//! Reads what the gateway sent a backend for one exchange with an independent parser
+//! (httparse for the head and the chunk-size lines): it must be exactly one request — a
+//! head, then a body framed the way that head says, then nothing. Bytes past the end of
+//! the request would be a second request the gateway never checked (request smuggling).
+
+/// One forwarded request, as a backend reads it.
+pub struct Forwarded {
+    /// The body bytes, de-chunked.
+    pub body: Vec<u8>,
+    /// Whether the body ended (its length reached, or the last chunk and trailers seen).
+    pub complete: bool,
+}
+
+enum Framing {
+    None,
+    Length(usize),
+    Chunked,
+}
+
+/// `Err` describes the violation.
+pub fn read(sent: &[u8]) -> Result<Forwarded, String> {
+    let mut slots = [httparse::EMPTY_HEADER; 512];
+    let mut req = httparse::Request::new(&mut slots);
+    let used = match req.parse(sent) {
+        Ok(httparse::Status::Complete(used)) => used,
+        other => return Err(format!("forwarded head does not parse: {other:?}")),
+    };
+    let mut framing = Framing::None;
+    let mut framings = 0;
+    for h in req.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let n = std::str::from_utf8(h.value).ok().and_then(|v| v.parse().ok()).ok_or("bad content-length")?;
+            framing = Framing::Length(n);
+            framings += 1;
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            if h.value != b"chunked" {
+                return Err(format!("transfer-encoding {:?}", String::from_utf8_lossy(h.value)));
+            }
+            framing = Framing::Chunked;
+            framings += 1;
+        }
+    }
+    if framings > 1 {
+        return Err("more than one framing field".into());
+    }
+    let body = &sent[used..];
+    match framing {
+        Framing::None if !body.is_empty() => Err(format!("{} bytes after a head without a body", body.len())),
+        Framing::None => Ok(Forwarded { body: Vec::new(), complete: true }),
+        // the client may have stopped early: fewer is an unfinished request, more is smuggling
+        Framing::Length(n) if body.len() > n => Err(format!("{} body bytes for content-length {n}", body.len())),
+        Framing::Length(n) => Ok(Forwarded { body: body.to_vec(), complete: body.len() == n }),
+        Framing::Chunked => {
+            let mut rest = body;
+            let mut out = Vec::new();
+            loop {
+                let unfinished = |out: Vec<u8>| Ok(Forwarded { body: out, complete: false });
+                if rest.is_empty() {
+                    return unfinished(out);
+                }
+                let (at, size) = match httparse::parse_chunk_size(rest) {
+                    Ok(httparse::Status::Complete(x)) => x,
+                    Ok(httparse::Status::Partial) => return unfinished(out),
+                    Err(_) => return Err("bad chunk size line".into()),
+                };
+                rest = &rest[at..];
+                if size == 0 {
+                    let mut slots = [httparse::EMPTY_HEADER; 64];
+                    return match httparse::parse_headers(rest, &mut slots) {
+                        Ok(httparse::Status::Complete((n, _))) if n == rest.len() => Ok(Forwarded { body: out, complete: true }),
+                        Ok(httparse::Status::Complete((n, _))) => Err(format!("{} bytes after the last chunk", rest.len() - n)),
+                        Ok(httparse::Status::Partial) => unfinished(out),
+                        Err(e) => Err(format!("bad trailer section: {e:?}")),
+                    };
+                }
+                let size = usize::try_from(size).map_err(|_| "huge chunk")?;
+                if rest.len() < size + 2 {
+                    if rest.len() > size && rest[size] != b'\r' {
+                        return Err("chunk data overruns".into());
+                    }
+                    out.extend_from_slice(&rest[..size.min(rest.len())]);
+                    return unfinished(out);
+                }
+                if &rest[size..size + 2] != b"\r\n" {
+                    return Err("chunk data not followed by CRLF".into());
+                }
+                out.extend_from_slice(&rest[..size]);
+                rest = &rest[size + 2..];
+            }
+        }
+    }
+}
