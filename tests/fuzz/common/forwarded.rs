@@ -3,6 +3,62 @@
 //! head, then a body framed the way that head says, then nothing. Bytes past the end of
 //! the request would be a second request the gateway never checked (request smuggling).
 
+use std::collections::HashMap;
+
+use spdygate::gateway::{BackendAction, ExchangeId};
+
+/// What a front asked of its backends, recorded as a shard with always-writable backend
+/// connections would carry it out.
+#[derive(Default)]
+pub struct Backends {
+    /// The bytes each exchange sent.
+    pub sent: HashMap<ExchangeId, Vec<u8>>,
+    /// Exchanges in the order they were opened.
+    pub opened: Vec<ExchangeId>,
+    /// Exchanges whose connection went back to the pool.
+    pub reused: Vec<ExchangeId>,
+}
+
+impl Backends {
+    /// Records one action; for a `Send`, returns the exchange and the body credit to report
+    /// back (`backend_sent`) as written.
+    pub fn record(&mut self, action: BackendAction) -> Option<(ExchangeId, usize)> {
+        match action {
+            BackendAction::Send { exchange, bufs, credit } => {
+                let bytes = self.sent.entry(exchange).or_default();
+                for b in &bufs {
+                    bytes.extend_from_slice(b);
+                }
+                Some((exchange, credit))
+            }
+            BackendAction::Open { exchange, .. } => {
+                self.opened.push(exchange);
+                None
+            }
+            BackendAction::Release { exchange, reusable: true } => {
+                self.reused.push(exchange);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads every exchange's bytes as one request ([`read`]); a connection back in the
+    /// pool must have carried a complete one (the tail of a half-sent request would be read
+    /// as the next request on that connection). Panics on a violation.
+    pub fn check(&self) -> Vec<(ExchangeId, Forwarded, &[u8])> {
+        let mut all = Vec::new();
+        for (&exchange, bytes) in &self.sent {
+            let request = read(bytes).unwrap_or_else(|why| panic!("{why}\n{}", String::from_utf8_lossy(bytes)));
+            if self.reused.contains(&exchange) {
+                assert!(request.complete, "connection reused after an incomplete request\n{}", String::from_utf8_lossy(bytes));
+            }
+            all.push((exchange, request, bytes.as_slice()));
+        }
+        all
+    }
+}
+
 /// One forwarded request, as a backend reads it.
 pub struct Forwarded {
     /// The body bytes, de-chunked.
