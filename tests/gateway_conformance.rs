@@ -567,6 +567,25 @@ fn headers_mid_request_are_trailers_not_an_error_c56() {
     assert!(goaways(&c.rx).is_empty());
 }
 
+// C56 bounded: trailers add up over HEADERS frames; past MAX_TRAILER_BYTES (16 KiB) the
+// stream is reset FRAME_TOO_LARGE instead of the gateway buffering them without end
+// (found by the spdyfront fuzz target), and the session goes on
+#[test]
+fn trailers_piling_up_over_headers_frames_reset_the_stream_c56() {
+    let s = stack();
+    let mut c = Conn::open(&s, V31);
+    c.send(&syn_stream(1).headers(&post_echo(&[])));
+    c.send(&data(1, b"abc".to_vec()));
+    let value = "v".repeat(1000);
+    for k in 0..20 {
+        c.send(&headers(1).header(&format!("x-trailer-{k}"), &value));
+    }
+    let r = c.response(1);
+    assert_eq!(r.rst, Some(FRAME_TOO_LARGE), "{:?}", r.describe());
+    assert!(goaways(&c.rx).is_empty());
+    expect_session_still_serves(&mut c, 3);
+}
+
 // ===================================================================== session errors
 
 // C7: "RST_STREAM with length ≠ 8 → GOAWAY(1)+close"

@@ -50,6 +50,11 @@ impl Default for Policy {
     }
 }
 
+/// The trailer section a request may build up over its HEADERS frames (C56), in bytes as
+/// forwarded. Past it the stream is reset with FRAME_TOO_LARGE (as an over-large header
+/// block is, C45) and its backend exchange aborted.
+pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
+
 /// Names one exchange of one connection. The generation makes a stale id harmless.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExchangeId {
@@ -347,6 +352,14 @@ impl SpdyConnection {
                     let ex = self.exchanges[index as usize].as_mut().expect("indexed");
                     if ex.summary.chunked {
                         translate::trailer_fields(&headers, &mut ex.trailers);
+                        if ex.trailers.len() > MAX_TRAILER_BYTES {
+                            // every HEADERS frame adds trailers: a client sending them
+                            // without end must not grow the gateway's memory without end
+                            self.session.reset_stream(stream_id, RstStatus::FRAME_TOO_LARGE);
+                            self.by_stream.remove(&stream_id);
+                            self.abort(index);
+                            return;
+                        }
                     }
                 }
                 if fin {

@@ -121,7 +121,8 @@ pub fn read(sent: &[u8]) -> Result<Forwarded, String> {
                 };
                 rest = &rest[at..];
                 if size == 0 {
-                    let mut slots = [httparse::EMPTY_HEADER; 64];
+                    // up to the gateway's 16 KiB trailer cap of the smallest fields
+                    let mut slots = [httparse::EMPTY_HEADER; 4096];
                     return match httparse::parse_headers(rest, &mut slots) {
                         Ok(httparse::Status::Complete((n, _))) if n == rest.len() => Ok(Forwarded { body: out, complete: true }),
                         Ok(httparse::Status::Complete((n, _))) => Err(format!("{} bytes after the last chunk", rest.len() - n)),
