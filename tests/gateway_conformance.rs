@@ -567,7 +567,7 @@ fn headers_mid_request_are_trailers_not_an_error_c56() {
     assert!(goaways(&c.rx).is_empty());
 }
 
-// C56 bounded: trailers add up over HEADERS frames; past MAX_TRAILER_BYTES (16 KiB) the
+// C56 bounded: trailers add up over HEADERS frames; past http1::body::MAX_TRAILER_BYTES (16 KiB) the
 // stream is reset FRAME_TOO_LARGE instead of the gateway buffering them without end
 // (found by the spdyfront fuzz target), and the session goes on
 #[test]

@@ -17,6 +17,7 @@ use bytes::Bytes;
 
 use crate::gateway::response::{BackendError, ResponseItem, ResponseReader};
 use crate::gateway::translate::{self, ForwardInfo, RequestSummary};
+use crate::http1::body::MAX_TRAILER_BYTES;
 use crate::http1::write;
 use crate::id_map::IdMap;
 use crate::spdy::error::SessionError;
@@ -49,11 +50,6 @@ impl Default for Policy {
         }
     }
 }
-
-/// The trailer section a request may build up over its HEADERS frames (C56), in bytes as
-/// forwarded. Past it the stream is reset with FRAME_TOO_LARGE (as an over-large header
-/// block is, C45) and its backend exchange aborted.
-pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
 
 /// Names one exchange of one connection. The generation makes a stale id harmless.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -354,7 +350,9 @@ impl SpdyConnection {
                         translate::trailer_fields(&headers, &mut ex.trailers);
                         if ex.trailers.len() > MAX_TRAILER_BYTES {
                             // every HEADERS frame adds trailers: a client sending them
-                            // without end must not grow the gateway's memory without end
+                            // without end must not grow the gateway's memory without end.
+                            // The cap is the one HTTP/1 bodies have; past it the stream is
+                            // reset FRAME_TOO_LARGE (as an over-large header block is, C45)
                             self.session.reset_stream(stream_id, RstStatus::FRAME_TOO_LARGE);
                             self.by_stream.remove(&stream_id);
                             self.abort(index);
