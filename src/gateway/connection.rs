@@ -353,9 +353,7 @@ impl SpdyConnection {
                             // without end must not grow the gateway's memory without end.
                             // The cap is the one HTTP/1 bodies have; past it the stream is
                             // reset FRAME_TOO_LARGE (as an over-large header block is, C45)
-                            self.session.reset_stream(stream_id, RstStatus::FRAME_TOO_LARGE);
-                            self.by_stream.remove(&stream_id);
-                            self.abort(index);
+                            self.reset_exchange(index, RstStatus::FRAME_TOO_LARGE);
                             return;
                         }
                     }
@@ -430,9 +428,7 @@ impl SpdyConnection {
             self.session.consume(stream_id, len);
             if ex.replied {
                 // C54 (chosen): the response already started, so the stream is reset.
-                self.session.reset_stream(stream_id, RstStatus::PROTOCOL_ERROR);
-                self.by_stream.remove(&stream_id);
-                self.abort(index);
+                self.reset_exchange(index, RstStatus::PROTOCOL_ERROR);
             } else {
                 self.release_backend(index, false);
                 let ex = self.exchanges[index as usize].as_mut().expect("indexed");
@@ -568,10 +564,7 @@ impl SpdyConnection {
             self.reply_error(index, status, &detail);
         } else {
             // The reply is out: only the stream can be reset (the issue: INTERNAL_ERROR).
-            let stream_id = ex.stream_id;
-            self.session.reset_stream(stream_id, RstStatus::INTERNAL_ERROR);
-            self.by_stream.remove(&stream_id);
-            self.abort(index);
+            self.reset_exchange(index, RstStatus::INTERNAL_ERROR);
         }
     }
 
@@ -659,6 +652,14 @@ impl SpdyConnection {
             let id = ExchangeId { index, generation: ex.generation };
             self.actions.push_back(BackendAction::Release { exchange: id, reusable });
         }
+    }
+
+    /// Resets the exchange's stream with `status` (RST_STREAM) and aborts the exchange.
+    fn reset_exchange(&mut self, index: u32, status: RstStatus) {
+        let stream_id = self.exchanges[index as usize].as_ref().expect("live").stream_id;
+        self.session.reset_stream(stream_id, status);
+        self.by_stream.remove(&stream_id);
+        self.abort(index);
     }
 
     /// The stream is gone: drop its queue and release its backend (not reusable).
