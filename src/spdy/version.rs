@@ -153,7 +153,7 @@ impl Version {
     /// and the reset is then ours to explain — so it becomes INTERNAL_ERROR.
     pub const fn rst_status(self, status: RstStatus) -> RstStatus {
         match (self, status.0) {
-            (_, 0) | (_, 12..) => RstStatus::INTERNAL_ERROR,
+            _ if status.name().is_none() => RstStatus::INTERNAL_ERROR,
             (Version::Spdy2, 8..) => RstStatus::PROTOCOL_ERROR,
             _ => status,
         }
