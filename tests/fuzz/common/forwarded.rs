@@ -7,6 +7,27 @@ use std::collections::HashMap;
 
 use spdygate::gateway::{BackendAction, ExchangeId};
 
+/// A whole, immediate backend answer (what both front targets reply with).
+pub const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+/// Takes a front's client output (the client reads all of it) and carries out its backend
+/// actions into a [`Backends`], reporting each `Send` as written. A macro because the two
+/// fronts have these methods in common but no trait.
+macro_rules! drain {
+    ($conn:expr, $backends:expr, $now:expr) => {{
+        let mut out = Vec::new();
+        $conn.take_client_output(&mut out);
+        let n: usize = out.iter().map(bytes::Bytes::len).sum();
+        $conn.client_sent(n, $now);
+        while let Some(action) = $conn.poll_backend_action() {
+            if let Some((exchange, credit)) = $backends.record(action) {
+                $conn.backend_sent(exchange, credit, $now);
+            }
+        }
+    }};
+}
+pub(crate) use drain;
+
 /// What a front asked of its backends, recorded as a shard with always-writable backend
 /// connections would carry it out.
 #[derive(Default)]
@@ -46,14 +67,14 @@ impl Backends {
     /// Reads every exchange's bytes as one request ([`read`]); a connection back in the
     /// pool must have carried a complete one (the tail of a half-sent request would be read
     /// as the next request on that connection). Panics on a violation.
-    pub fn check(&self) -> Vec<(ExchangeId, Forwarded, &[u8])> {
+    pub fn check(&self) -> Vec<(Forwarded, &[u8])> {
         let mut all = Vec::new();
         for (&exchange, bytes) in &self.sent {
             let request = read(bytes).unwrap_or_else(|why| panic!("{why}\n{}", String::from_utf8_lossy(bytes)));
             if self.reused.contains(&exchange) {
                 assert!(request.complete, "connection reused after an incomplete request\n{}", String::from_utf8_lossy(bytes));
             }
-            all.push((exchange, request, bytes.as_slice()));
+            all.push((request, bytes.as_slice()));
         }
         all
     }

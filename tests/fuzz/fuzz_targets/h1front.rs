@@ -27,36 +27,25 @@ fuzz_target!(|data: &[u8]| {
     let mut conn = H1Connection::new(b"192.0.2.7", false, Policy::default());
     let mut backends = forwarded::Backends::default();
     let mut answered: Vec<ExchangeId> = Vec::new();
-    let drain = |conn: &mut H1Connection, backends: &mut forwarded::Backends| {
-        let mut out = Vec::new();
-        conn.take_client_output(&mut out);
-        let n: usize = out.iter().map(Bytes::len).sum();
-        conn.client_sent(n, now);
-        while let Some(action) = conn.poll_backend_action() {
-            if let Some((exchange, credit)) = backends.record(action) {
-                conn.backend_sent(exchange, credit, now);
-            }
-        }
-    };
     let answer = |conn: &mut H1Connection, opened: &[ExchangeId], answered: &mut Vec<ExchangeId>| {
         for &ex in opened {
             if !answered.contains(&ex) {
                 answered.push(ex);
-                conn.backend_recv(ex, Bytes::from_static(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"), now);
+                conn.backend_recv(ex, Bytes::from_static(forwarded::ANSWER), now);
             }
         }
     };
     for piece in data.chunks(step) {
         conn.recv_client(Bytes::copy_from_slice(piece), now);
-        drain(&mut conn, &mut backends);
+        forwarded::drain!(conn, backends, now);
         if early {
             answer(&mut conn, &backends.opened, &mut answered);
-            drain(&mut conn, &mut backends);
+            forwarded::drain!(conn, backends, now);
         }
     }
     answer(&mut conn, &backends.opened, &mut answered);
-    drain(&mut conn, &mut backends);
+    forwarded::drain!(conn, backends, now);
     conn.client_eof(now);
-    drain(&mut conn, &mut backends);
+    forwarded::drain!(conn, backends, now);
     backends.check();
 });

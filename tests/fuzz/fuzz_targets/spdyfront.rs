@@ -82,18 +82,6 @@ fuzz_target!(|input: Input| {
     let mut split = 4096usize;
     let mut alive = true;
 
-    let drain = |conn: &mut SpdyConnection, backends: &mut forwarded::Backends| {
-        let mut out = Vec::new();
-        conn.take_client_output(&mut out);
-        let n: usize = out.iter().map(Bytes::len).sum();
-        conn.client_sent(n, now);
-        while let Some(action) = conn.poll_backend_action() {
-            if let Some((exchange, credit)) = backends.record(action) {
-                conn.backend_sent(exchange, credit, now);
-            }
-        }
-    };
-
     for op in input.ops.into_iter().take(200) {
         if !alive {
             break;
@@ -154,8 +142,8 @@ fuzz_target!(|input: Input| {
             Op::Split { size } => split = usize::from(size).max(1),
             Op::Respond { which } => {
                 if let Some(&ex) = backends.opened.get(usize::from(which) % backends.opened.len().max(1)) {
-                    conn.backend_recv(ex, Bytes::from_static(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"), now);
-                    drain(&mut conn, &mut backends);
+                    conn.backend_recv(ex, Bytes::from_static(forwarded::ANSWER), now);
+                    forwarded::drain!(conn, backends, now);
                 }
             }
         }
@@ -164,12 +152,12 @@ fuzz_target!(|input: Input| {
                 alive = false;
                 break;
             }
-            drain(&mut conn, &mut backends);
+            forwarded::drain!(conn, backends, now);
         }
     }
-    drain(&mut conn, &mut backends);
+    forwarded::drain!(conn, backends, now);
 
-    for (_, request, bytes) in backends.check() {
+    for (request, bytes) in backends.check() {
         let line_end = bytes.windows(2).position(|w| w == b"\r\n").expect("request line");
         let line = String::from_utf8_lossy(&bytes[..line_end]);
         let sid: u32 = line
