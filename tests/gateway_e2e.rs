@@ -227,6 +227,75 @@ fn a_backend_killed_mid_response_resets_only_its_streams() {
     assert_eq!(r["requests"]["succeeded"], 50, "{r}");
 }
 
+/// A TCP listener on 127.0.0.1 that never completes another handshake: its accept
+/// queue (backlog 0) is held full by one connection nobody accepts, so the kernel drops
+/// every further SYN, as a backend behind a black-holing firewall does.
+struct Blackhole {
+    addr: String,
+    _listener: socket2::Socket,
+    _filler: TcpStream,
+}
+
+fn blackhole() -> Blackhole {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap().to_string();
+    let filler = TcpStream::connect(&addr).unwrap();
+    Blackhole { addr, _listener: listener, _filler: filler }
+}
+
+/// A one-shard gateway started from a configuration file with these backends and extra
+/// `[backend]` settings.
+fn gateway_with_backend_settings(servers: &[&str], settings: &str) -> Proc {
+    let dir = std::env::temp_dir().join(format!("spdygate-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list: Vec<String> = servers.iter().map(|s| format!("{s:?}")).collect();
+    let text = format!(
+        "shards = 1\n[[listen]]\naddr = \"127.0.0.1:0\"\n[backend]\nservers = [{}]\n{settings}\n",
+        list.join(", ")
+    );
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let path = dir.join(format!("gateway-{}.toml", N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+    std::fs::write(&path, text).unwrap();
+    spawn(env!("CARGO_BIN_EXE_spdygate"), &["--config", path.to_str().unwrap()])
+}
+
+/// The status line of an HTTP/1.1 answer.
+fn status_line(answer: &str) -> &str {
+    answer.lines().next().unwrap_or("")
+}
+
+#[test]
+fn a_backend_that_never_completes_the_handshake_fails_at_the_connect_timeout_with_502() {
+    // connect_timeout_ms bounds the handshake. Without it the request waits for the
+    // response timeout (60 s here) and gets 504, as if the backend had accepted it.
+    let hole = blackhole();
+    let gw = gateway_with_backend_settings(&[&hole.addr], "connect_timeout_ms = 200\nresponse_timeout_ms = 60000");
+    let answer = http11_get_within(&gw, "/bytes/10", Duration::from_secs(20));
+    assert!(status_line(&answer).contains(" 502 "), "{answer:?}");
+    // the shard is not stuck on it: the next request fails the same way
+    let answer = http11_get_within(&gw, "/bytes/10", Duration::from_secs(20));
+    assert!(status_line(&answer).contains(" 502 "), "{answer:?}");
+}
+
+#[test]
+fn an_idempotent_request_whose_backend_connect_times_out_is_retried_on_another_backend() {
+    // Round robin over a black hole and a real origin: every GET that meets the black
+    // hole first is retried on the origin once the connect timeout cancels the handshake.
+    let hole = blackhole();
+    let o = origin();
+    let gw = gateway_with_backend_settings(
+        &[&hole.addr, &o.addr],
+        "connect_timeout_ms = 200\nresponse_timeout_ms = 60000\nretries = 1\neject_after_failures = 1000",
+    );
+    for k in 0..4 {
+        let answer = http11_get_within(&gw, "/bytes/10", Duration::from_secs(20));
+        assert!(status_line(&answer).contains(" 200 "), "request {k}: {answer:?}");
+    }
+}
+
 #[test]
 fn a_stalled_client_cannot_make_the_gateway_buffer_a_1gib_response() {
     let o = origin();

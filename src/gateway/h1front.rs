@@ -55,6 +55,10 @@ struct Current {
     deadline: Option<Instant>,
     paused: bool,
     reusable: bool,
+    /// The head sent to the backend, kept for a retry while one is allowed: an
+    /// idempotent request without a body (the same rule as the SPDY front's).
+    retry_head: Option<Bytes>,
+    retries_left: u32,
 }
 
 pub struct H1Connection {
@@ -159,7 +163,7 @@ impl H1Connection {
         self.apply(&mut items, now);
         self.items = items;
         if result.is_err() {
-            self.backend_broke(502, now);
+            self.backend_broke(502, "the backend sent an invalid response", now);
         }
     }
 
@@ -173,13 +177,17 @@ impl H1Connection {
         self.apply(&mut items, now);
         self.items = items;
         if result.is_err() {
-            self.backend_broke(502, now);
+            self.backend_broke(502, "the backend closed the connection before a whole response", now);
         }
     }
 
-    pub fn backend_failed(&mut self, exchange: ExchangeId, _failure: BackendFailure, now: Instant) {
+    pub fn backend_failed(&mut self, exchange: ExchangeId, failure: BackendFailure, now: Instant) {
         if self.live(exchange) {
-            self.backend_broke(502, now);
+            let detail = match failure {
+                BackendFailure::Connect => "no backend connection could be made",
+                BackendFailure::Broken => "the backend connection broke",
+            };
+            self.backend_broke(502, detail, now);
         }
     }
 
@@ -189,7 +197,7 @@ impl H1Connection {
 
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.current.as_ref().and_then(|c| c.deadline).is_some_and(|d| d <= now) {
-            self.backend_broke(504, now);
+            self.backend_broke(504, "the backend did not answer in time", now);
         }
     }
 
@@ -230,6 +238,9 @@ impl H1Connection {
         if head.expects_continue() {
             self.push_out(Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n"));
         }
+        let idempotent = matches!(head.method(), b"GET" | b"HEAD" | b"OPTIONS");
+        let out = Bytes::from(out);
+        let body_less = matches!(framing, BodyFraming::None);
         self.generation = self.generation.wrapping_add(1);
         self.current = Some(Current {
             generation: self.generation,
@@ -244,11 +255,12 @@ impl H1Connection {
             deadline: Some(now + self.policy.response_timeout),
             paused: false,
             reusable: false,
+            retry_head: (idempotent && body_less && self.policy.retries > 0).then(|| out.clone()),
+            retries_left: self.policy.retries,
         });
         let id = self.id();
-        let idempotent = matches!(head.method(), b"GET" | b"HEAD" | b"OPTIONS");
         self.actions.push_back(BackendAction::Open { exchange: id, idempotent });
-        self.actions.push_back(BackendAction::Send { exchange: id, bufs: vec![Bytes::from(out)], credit: 0 });
+        self.actions.push_back(BackendAction::Send { exchange: id, bufs: vec![out], credit: 0 });
         let rest = Bytes::copy_from_slice(&self.in_buf[used..]);
         self.in_buf.clear();
         let decoder = BodyDecoder::new(framing);
@@ -476,7 +488,11 @@ impl H1Connection {
         }
     }
 
-    fn backend_broke(&mut self, status: u16, _now: Instant) {
+    /// The exchange's backend failed (`status` 502, or 504 at the response timeout). A
+    /// request that may be retried goes to a backend again (a timeout is never retried: the
+    /// backend may still be working on it); otherwise the client gets the error page, or
+    /// the connection closes when part of the response is out.
+    fn backend_broke(&mut self, status: u16, detail: &str, now: Instant) {
         let Some(cur) = self.current.as_mut() else { return };
         let started = cur.response_started;
         let id = ExchangeId { index: 0, generation: cur.generation };
@@ -484,12 +500,24 @@ impl H1Connection {
             cur.leased = false;
             self.actions.push_back(BackendAction::Release { exchange: id, reusable: false });
         }
+        let retry = !started && status != 504 && cur.request_done && cur.retries_left > 0;
+        if let (true, Some(head)) = (retry, cur.retry_head.clone()) {
+            self.generation = self.generation.wrapping_add(1);
+            cur.generation = self.generation;
+            cur.retries_left -= 1;
+            cur.leased = true;
+            cur.reader = ResponseReader::new(cur.head_request);
+            cur.deadline = Some(now + self.policy.response_timeout);
+            let id = ExchangeId { index: 0, generation: cur.generation };
+            self.actions.push_back(BackendAction::Open { exchange: id, idempotent: true });
+            self.actions.push_back(BackendAction::Send { exchange: id, bufs: vec![head], credit: 0 });
+            return;
+        }
         self.current = None;
         if started {
             // Part of the response is out: the only honest signal left is closing.
             self.state = State::Closing;
         } else {
-            let detail = if status == 504 { "the backend did not answer in time" } else { "the backend failed" };
             self.local_reply(status, detail);
         }
     }
@@ -627,16 +655,52 @@ mod tests {
     }
 
     #[test]
-    fn backend_failure_before_response_is_502() {
+    fn an_idempotent_request_is_retried_once_then_gets_502() {
         let now = crate::testing::epoch();
         let mut c = H1Connection::new(b"1.1.1.1", false, Policy::default());
         c.recv_client(Bytes::from_static(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), now);
         let (_, actions) = collect(&mut c);
         let BackendAction::Open { exchange, .. } = actions[0] else { panic!() };
+        let BackendAction::Send { bufs: ref head, .. } = actions[1] else { panic!() };
+        let head = head.clone();
         c.backend_failed(exchange, BackendFailure::Connect, now);
+        // the old connection is given up, the same head goes out on a new one
+        let (out, actions) = collect(&mut c);
+        assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+        assert!(matches!(actions[0], BackendAction::Release { exchange: e, reusable: false } if e == exchange));
+        let BackendAction::Open { exchange: retry, idempotent: true } = actions[1] else { panic!("{actions:?}") };
+        assert_ne!(retry, exchange);
+        assert!(matches!(&actions[2], BackendAction::Send { exchange: e, bufs, credit: 0 } if *e == retry && *bufs == head));
+        // events for the first attempt are stale now
+        c.backend_failed(exchange, BackendFailure::Broken, now);
+        assert!(collect(&mut c).1.is_empty());
+        c.backend_failed(retry, BackendFailure::Connect, now);
+        let (out, actions) = collect(&mut c);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("HTTP/1.1 502 Bad Gateway\r\n") && text.contains("no backend connection could be made"), "{text}");
+        assert!(matches!(actions[0], BackendAction::Release { reusable: false, .. }));
+    }
+
+    #[test]
+    fn a_request_with_a_body_or_past_its_timeout_is_not_retried() {
+        let now = crate::testing::epoch();
+        let mut c = H1Connection::new(b"1.1.1.1", false, Policy::default());
+        c.recv_client(Bytes::from_static(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"), now);
+        let (_, actions) = collect(&mut c);
+        let BackendAction::Open { exchange, idempotent: false } = actions[0] else { panic!("{actions:?}") };
+        c.backend_failed(exchange, BackendFailure::Broken, now);
         let (out, actions) = collect(&mut c);
         assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 502 Bad Gateway\r\n"));
-        assert!(matches!(actions[0], BackendAction::Release { reusable: false, .. }));
+        assert_eq!(actions.len(), 1, "{actions:?}");
+
+        let mut c = H1Connection::new(b"1.1.1.1", false, Policy::default());
+        c.recv_client(Bytes::from_static(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), now);
+        collect(&mut c);
+        let late = now + Policy::default().response_timeout;
+        c.handle_timeout(late);
+        let (out, actions) = collect(&mut c);
+        assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 504 Gateway Timeout\r\n"));
+        assert!(matches!(actions[..], [BackendAction::Release { reusable: false, .. }]), "{actions:?}");
     }
 
     #[test]

@@ -23,7 +23,9 @@ use crate::backend::{Pool, PoolPolicy};
 use crate::config::{Config, Listener, PlaintextVersion};
 use crate::gateway::{BackendAction, BackendFailure, ExchangeId, H1Connection, Policy, SpdyConnection};
 use crate::id_map::IdMap;
-use crate::runtime::{net, BufGroup, BufRingConfig, Chunk, Key, OpId, OpKind, Ring, RingConfig, SendBuf, Slots, Token};
+use crate::runtime::{
+    net, BufGroup, BufRingConfig, Chunk, Key, OpId, OpKind, Ring, RingConfig, SendBuf, Slots, TimerId, Token,
+};
 use crate::spdy::session::{Role, Session};
 use crate::spdy::version::Version;
 use tls::TlsSession;
@@ -48,6 +50,8 @@ pub struct Counters {
     pub exchanges: AtomicU64,
     pub backend_connects: AtomicU64,
     pub backend_failures: AtomicU64,
+    /// Backend connects cancelled at `connect_timeout`.
+    pub backend_connect_timeouts: AtomicU64,
 }
 
 /// What a shard thread needs.
@@ -112,6 +116,10 @@ struct BackendConn {
     /// Credit of the send in flight.
     sending: Option<usize>,
     recv: Option<OpId>,
+    /// While connecting: the connect and the timer that cancels it at the backend's
+    /// `connect_timeout` (a backend that never answers the handshake then fails like one
+    /// that refuses it: a retry elsewhere or a 502, and a failure for passive health).
+    connecting: Option<(OpId, TimerId)>,
     paused: bool,
     /// The exchange got its response (feeds passive health).
     answered: bool,
@@ -225,6 +233,7 @@ impl Shard {
             (CLIENT, OpKind::Recv) => self.client_recv(key, c.result, c.buffer),
             (CLIENT, OpKind::Send) => self.client_sent(key, c.result),
             (BACKEND, OpKind::Connect) => self.backend_connected(key, c.result),
+            (BACKEND, OpKind::Timer) => self.backend_connect_timeout(key),
             (BACKEND, OpKind::Recv) => self.backend_recv(key, c.result, c.buffer, c.more),
             (BACKEND, OpKind::Send) => self.backend_sent(key, c.result),
             _ => {}
@@ -596,13 +605,28 @@ impl Shard {
             queue: VecDeque::new(),
             sending: None,
             recv: None,
+            connecting: None,
             paused: false,
             answered: false,
         });
         if let Some(client) = self.clients.get_mut(client_key) {
             client.exchanges.insert(exchange, bk);
         }
-        self.ring.connect(raw, addr, Token::new(BACKEND, bk));
+        let op = self.ring.connect(raw, addr, Token::new(BACKEND, bk));
+        let timer = self.ring.timer(now + self.ctx.config.backends.connect_timeout, Token::new(BACKEND, bk));
+        if let Some(conn) = self.backends.get_mut(bk) {
+            conn.connecting = Some((op, timer));
+        }
+    }
+
+    /// The connect of `bk` ran past the connect timeout: cancelled, it completes with an
+    /// error and fails like a refused connect (see `backend_connected`).
+    fn backend_connect_timeout(&mut self, bk: Key) {
+        let Some(conn) = self.backends.get_mut(bk) else { return };
+        if let Some((op, _)) = conn.connecting.take() {
+            self.ctx.counters.backend_connect_timeouts.fetch_add(1, Ordering::Relaxed);
+            self.ring.cancel(op);
+        }
     }
 
     /// Reports a failure to the exchange's owner (called where no backend conn exists).
@@ -621,6 +645,9 @@ impl Shard {
     fn backend_connected(&mut self, bk: Key, result: io::Result<u32>) {
         let now = self.now;
         let Some(conn) = self.backends.get_mut(bk) else { return };
+        if let Some((_, timer)) = conn.connecting.take() {
+            self.ring.cancel_timer(timer);
+        }
         match result {
             Ok(_) => {
                 conn.state = BackendState::Active;
@@ -745,6 +772,11 @@ impl Shard {
         let Some(mut conn) = self.backends.remove(bk) else { return };
         if conn.state == BackendState::Idle {
             self.pool.remove_idle(bk);
+        }
+        if let Some((op, timer)) = conn.connecting.take() {
+            // nobody waits for this connect any more: do not let it hold the socket
+            self.ring.cancel(op);
+            self.ring.cancel_timer(timer);
         }
         if let Some(fd) = conn.fd.take() {
             self.ring.close(fd, Token::new(CLOSE, bk));
