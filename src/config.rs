@@ -162,7 +162,12 @@ impl Config {
             let key = key_from_message(&message).unwrap_or_else(|| key_at(text, line));
             ConfigError { file: file.into(), line, key, message }
         })?;
-        raw.validate().map_err(|(key, message)| ConfigError { file: file.into(), line: find_key_line(text, &key), key, message })
+        raw.validate().map_err(|Invalid { key, message, table }| ConfigError {
+            file: file.into(),
+            line: find_key_line(text, &key, table),
+            key,
+            message,
+        })
     }
 }
 
@@ -254,10 +259,29 @@ struct RawBuffers {
     max_buffered_per_session: Option<usize>,
 }
 
-type Invalid = (String, String);
+/// A validation error: the `section.key` at fault, why, and which table of an array of
+/// tables (`[[listen]]`) holds it (0 otherwise).
+struct Invalid {
+    key: String,
+    message: String,
+    table: usize,
+}
 
 fn invalid(key: &str, message: impl Into<String>) -> Invalid {
-    (key.to_string(), message.into())
+    Invalid { key: key.to_string(), message: message.into(), table: 0 }
+}
+
+/// An error in the `table`-th `[[listen]]` (counting from 0).
+fn invalid_listener(table: usize, key: &str, message: impl Into<String>) -> Invalid {
+    Invalid { table, ..invalid(key, message) }
+}
+
+/// A timeout in milliseconds that must not be 0 (it would fail every request at once).
+fn nonzero_ms(key: &str, v: Option<u64>, default: Duration) -> Result<Duration, Invalid> {
+    match v {
+        Some(0) => Err(invalid(key, "must be at least 1 (0 would fail every request at once)")),
+        v => Ok(ms(v, default)),
+    }
 }
 
 fn ms(v: Option<u64>, default: Duration) -> Duration {
@@ -269,21 +293,29 @@ impl RawConfig {
         if self.listen.is_empty() {
             return Err(invalid("listen", "at least one [[listen]] table is required"));
         }
-        let mut listeners = Vec::new();
-        for l in self.listen {
-            let addr: SocketAddr = l.addr.parse().map_err(|_| invalid("listen.addr", format!("`{}` is not an ip:port address", l.addr)))?;
+        let mut listeners: Vec<Listener> = Vec::new();
+        for (n, l) in self.listen.into_iter().enumerate() {
+            let addr: SocketAddr = l
+                .addr
+                .parse()
+                .map_err(|_| invalid_listener(n, "listen.addr", format!("`{}` is not an ip:port address", l.addr)))?;
+            if listeners.iter().any(|other| other.addr == addr) {
+                // SO_REUSEPORT would let both bind, and split the connections between them
+                return Err(invalid_listener(n, "listen.addr", format!("`{addr}` is already listed")));
+            }
             let tls = match (l.tls_cert, l.tls_key) {
                 (Some(c), Some(k)) => Some((c, k)),
                 (None, None) => None,
-                (Some(_), None) => return Err(invalid("listen.tls_cert", "tls_cert needs tls_key")),
-                (None, Some(_)) => return Err(invalid("listen.tls_key", "tls_key needs tls_cert")),
+                (Some(_), None) => return Err(invalid_listener(n, "listen.tls_cert", "tls_cert needs tls_key")),
+                (None, Some(_)) => return Err(invalid_listener(n, "listen.tls_key", "tls_key needs tls_cert")),
             };
             let alpn = match l.alpn {
                 None => default_alpn(),
                 Some(list) => {
                     for p in &list {
                         if Version::from_alpn(p.as_bytes()).is_none() && p != "http/1.1" {
-                            return Err(invalid("listen.alpn", format!("unknown protocol `{p}` (spdy/3.1, spdy/3, spdy/2, http/1.1)")));
+                            let message = format!("unknown protocol `{p}` (spdy/3.1, spdy/3, spdy/2, http/1.1)");
+                            return Err(invalid_listener(n, "listen.alpn", message));
                         }
                     }
                     list.into_iter().map(String::into_bytes).collect()
@@ -304,8 +336,8 @@ impl RawConfig {
         let backends = Backends {
             servers,
             balance: b.balance.unwrap_or(d.balance),
-            connect_timeout: ms(b.connect_timeout_ms, d.connect_timeout),
-            response_timeout: ms(b.response_timeout_ms, d.response_timeout),
+            connect_timeout: nonzero_ms("backend.connect_timeout_ms", b.connect_timeout_ms, d.connect_timeout)?,
+            response_timeout: nonzero_ms("backend.response_timeout_ms", b.response_timeout_ms, d.response_timeout)?,
             idle_timeout: ms(b.idle_timeout_ms, d.idle_timeout),
             max_idle_per_backend: b.max_idle_per_backend.unwrap_or(d.max_idle_per_backend),
             retries: b.retries.unwrap_or(d.retries),
@@ -316,6 +348,9 @@ impl RawConfig {
         let s = self.spdy;
         let mut session = SessionConfig::default();
         if let Some(v) = s.max_concurrent_streams {
+            if v == 0 {
+                return Err(invalid("spdy.max_concurrent_streams", "must be at least 1 (0 refuses every stream)"));
+            }
             session.max_concurrent_streams = v;
         }
         if let Some(v) = s.initial_window_size {
@@ -337,19 +372,18 @@ impl RawConfig {
             }
             session.max_data_chunk = v;
         }
+        // (checked whichever compressor is chosen: a bad value is never silently ignored)
+        let level = s.zlib_level.unwrap_or(6);
+        let window_bits = s.zlib_window_bits.unwrap_or(11);
+        if level > 9 {
+            return Err(invalid("spdy.zlib_level", "must be 0..=9"));
+        }
+        if !(9..=15).contains(&window_bits) {
+            return Err(invalid("spdy.zlib_window_bits", "must be 9..=15"));
+        }
         session.compressor = match s.header_compression.as_deref() {
             None | Some("fast") => CompressorKind::Fast { sensitive: s.sensitive_headers.iter().map(|h| h.to_ascii_lowercase().into_bytes()).collect() },
-            Some("zlib") => {
-                let level = s.zlib_level.unwrap_or(6);
-                let window_bits = s.zlib_window_bits.unwrap_or(11);
-                if level > 9 {
-                    return Err(invalid("spdy.zlib_level", "must be 0..=9"));
-                }
-                if !(9..=15).contains(&window_bits) {
-                    return Err(invalid("spdy.zlib_window_bits", "must be 9..=15"));
-                }
-                CompressorKind::Zlib { level, window_bits, mem_level: 1 }
-            }
+            Some("zlib") => CompressorKind::Zlib { level, window_bits, mem_level: 1 },
             Some(other) => return Err(invalid("spdy.header_compression", format!("`{other}`: expected \"zlib\" or \"fast\""))),
         };
 
@@ -371,6 +405,10 @@ impl RawConfig {
             idle_timeout: ms(l.idle_timeout_ms, dl.idle_timeout),
             send_progress_timeout: ms(l.send_progress_timeout_ms, dl.send_progress_timeout),
         };
+        if limits.max_header_pairs < 5 {
+            // a SPDY/3 request alone has five: :method, :path, :version, :host, :scheme
+            return Err(invalid("limits.max_header_pairs", "must be at least 5 (every request would be refused)"));
+        }
         if limits.max_control_payload < 8192 {
             // CONFORMANCE C5: control frames of at least 8 192 bytes must be accepted.
             return Err(invalid("limits.max_control_payload", "must be at least 8192 (CONFORMANCE C5)"));
@@ -415,36 +453,65 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
 }
 
-/// The key named in a serde message such as "unknown field `foo`, expected ...".
+/// The key named in a serde message such as "unknown field `foo`, expected ..." (other
+/// messages quote values, not keys: "invalid value: integer `99999999999`, expected u32").
 fn key_from_message(message: &str) -> Option<String> {
+    let names_a_key = ["unknown field", "missing field", "duplicate key", "duplicate field"];
+    if !names_a_key.iter().any(|p| message.starts_with(p)) {
+        return None;
+    }
     let start = message.find('`')? + 1;
     let end = start + message[start..].find('`')?;
     Some(message[start..end].to_string())
 }
 
-/// The key assigned on a line, for parse errors serde did not name.
+/// The key assigned on a line, with its table (`backend.retries`), for parse errors serde
+/// did not name.
 fn key_at(text: &str, line: usize) -> String {
-    text.lines()
-        .nth(line.saturating_sub(1))
-        .and_then(|l| l.split('=').next())
-        .map(|k| k.trim().trim_matches(|c| c == '[' || c == ']').to_string())
-        .filter(|k| !k.is_empty())
-        .unwrap_or_else(|| "-".into())
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(here) = lines.get(line.saturating_sub(1)) else { return "-".into() };
+    let key = here.split('=').next().map(|k| k.trim().trim_matches(|c| c == '[' || c == ']')).unwrap_or("");
+    if key.is_empty() {
+        return "-".into();
+    }
+    if !here.contains('=') {
+        return key.to_string();
+    }
+    // the nearest table header above the line
+    let table = lines[..line.saturating_sub(1)]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    }
 }
 
-/// The line of `section.key` (or a top-level `key`), scanning tables in order.
-fn find_key_line(text: &str, path: &str) -> usize {
+/// The line of `section.key` (or a top-level `key`), scanning tables in order; for an
+/// array of tables, in its `table`-th entry (counting from 0).
+fn find_key_line(text: &str, path: &str, table: usize) -> usize {
     let (section, key) = match path.rsplit_once('.') {
         Some((s, k)) => (s, k),
         None => ("", path),
     };
     let mut current = String::new();
+    let mut seen = 0;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if let Some(name) = t.strip_prefix("[[").and_then(|r| r.strip_suffix("]]")) {
             current = name.trim().to_string();
             if section.is_empty() && current == key {
                 return i + 1;
+            }
+            if current == section {
+                seen += 1;
+                if seen != table + 1 {
+                    // another entry of the array: not the one at fault
+                    current.clear();
+                }
             }
             continue;
         }
@@ -535,6 +602,51 @@ sensitive_headers = ["X-Token"]
         let c = Config::load(&path).unwrap();
         assert_eq!(c.session.initial_window_size, 1_048_576);
         assert_eq!(c.listeners[0].plaintext_version, PlaintextVersion::Auto);
+    }
+
+    #[test]
+    fn an_error_in_the_second_listener_names_its_own_line() {
+        let two = GOOD.replace("addr = \"127.0.0.1:8443\"", "addr = \"127.0.0.1:8443\"\n\n[[listen]]\naddr = \"127.0.0.1:8443\"");
+        let e = Config::parse("gw.toml", &two).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (8, "listen.addr"), "{e}");
+        assert!(e.message.contains("already listed"), "{e}");
+        let bad = two.replacen("127.0.0.1:8443", "127.0.0.1:8444", 1).replacen("addr = \"127.0.0.1:8443\"", "addr = \"nowhere\"", 1);
+        let e = Config::parse("gw.toml", &bad).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (8, "listen.addr"), "{e}");
+    }
+
+    #[test]
+    fn a_value_out_of_its_type_names_the_key_not_the_value() {
+        let text = GOOD.replace("balance = \"least_in_flight\"", "balance = \"least_in_flight\"\nretries = 99999999999");
+        let e = Config::parse("gw.toml", &text).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (10, "backend.retries"), "{e}");
+        let e = Config::parse("gw.toml", &GOOD.replace("shards = 2", "shards = \"two\"")).unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "shards"), "{e}");
+    }
+
+    #[test]
+    fn settings_that_would_refuse_every_request_are_errors() {
+        let cases = [
+            ("[spdy]", "max_concurrent_streams = 0", "spdy.max_concurrent_streams"),
+            ("[spdy]", "zlib_window_bits = 99", "spdy.zlib_window_bits"),
+            ("[spdy]", "zlib_level = 10", "spdy.zlib_level"),
+            ("[backend]", "connect_timeout_ms = 0", "backend.connect_timeout_ms"),
+            ("[backend]", "response_timeout_ms = 0", "backend.response_timeout_ms"),
+            ("[limits]", "max_header_pairs = 4", "limits.max_header_pairs"),
+        ];
+        for (table, line, key) in cases {
+            // (the fast compressor is chosen: zlib settings are checked all the same)
+            let text = if GOOD.contains(table) {
+                GOOD.replace(table, &format!("{table}\n{line}"))
+            } else {
+                format!("{GOOD}\n{table}\n{line}\n")
+            };
+            let e = Config::parse("gw.toml", &text).unwrap_err();
+            assert_eq!(e.key, key, "{line}: {e}");
+            assert_eq!(text.lines().nth(e.line - 1), Some(line), "{line}: {e}");
+        }
+        let ok = GOOD.replace("[spdy]", "[spdy]\nmax_concurrent_streams = 1\nzlib_window_bits = 15");
+        assert!(Config::parse("gw.toml", &ok).is_ok());
     }
 
     #[test]
