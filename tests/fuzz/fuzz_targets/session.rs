@@ -8,21 +8,18 @@
 //! DATA follows our FIN or a GOAWAY(error), and nothing at all follows a GOAWAY sent
 //! for a session error (C112).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use spdygate::spdy::frame::{
-    begin_header_frame, data_head, finish_header_frame, flags, Frame, GoAway, GoAwayStatus, HeaderFrameKind, Ping,
-    RstStatus, RstStream, Setting, SettingId, Settings, WindowUpdate,
-};
-use spdygate::spdy::header::inflate::{InflateLimits, InflateOutcome, Inflater};
-use spdygate::spdy::header::{new_encoder, CompressorKind, HeaderBlock, HeaderEncoder};
+use spdygate::spdy::frame::{GoAwayStatus, RstStatus};
+use spdygate::spdy::header::{new_encoder, CompressorKind, HeaderEncoder};
 use spdygate::spdy::session::{Limits, Role, Session, SessionConfig};
 use spdygate::spdy::{StreamId, Version};
 
-const MAX_CHUNK: usize = 4096;
+#[path = "../common/session_model.rs"]
+mod session_model;
+use session_model::{block, deliver, id, peer_frame, transmit, Model, PeerFrame, MAX_CHUNK};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -57,33 +54,6 @@ struct Input {
     ops: Vec<Op>,
 }
 
-/// What the fuzzing client granted, as the server must see it once all input is read.
-struct Model {
-    valid: bool,
-    initial_window: i64,
-    /// Per stream: credit from WINDOW_UPDATEs plus the initial window when opened
-    /// (SETTINGS changes are added through `initial_window` deltas).
-    credit: HashMap<u32, i64>,
-    sent: HashMap<u32, i64>,
-    session_credit: i64,
-    session_sent: i64,
-    fin_sent: HashMap<u32, bool>,
-    error_goaway: bool,
-    inflater: Inflater,
-}
-
-fn block(pairs: &[(u8, u8)]) -> HeaderBlock {
-    let mut b = HeaderBlock::new();
-    for &(n, v) in pairs.iter().take(20) {
-        b.push([b'a' + n % 26, b'a' + (n / 26) % 26], [b'0' + v % 10; 3]);
-    }
-    b
-}
-
-fn id(raw: u8) -> u32 {
-    u32::from(raw) % 64
-}
-
 fuzz_target!(|input: Input| {
     let version = [Version::Spdy31, Version::Spdy3, Version::Spdy2][usize::from(input.version % 3)];
     let mut now = Instant::now();
@@ -99,91 +69,30 @@ fuzz_target!(|input: Input| {
     let mut pending: Vec<u8> = Vec::new();
     let mut split = 4096usize;
     let flow = version != Version::Spdy2;
-    let mut model = Model {
-        valid: true,
-        initial_window: 65_536,
-        credit: HashMap::new(),
-        sent: HashMap::new(),
-        session_credit: 65_536,
-        session_sent: 0,
-        fin_sent: HashMap::new(),
-        error_goaway: false,
-        inflater: Inflater::new(version, InflateLimits { max_block: 1 << 20, budget: 1 << 22 }),
-    };
+    let mut model = Model::new(version);
     let mut out = Vec::new();
 
     for op in input.ops.into_iter().take(300) {
         let mut frame = Vec::new();
         match op {
-            Op::SynStream { id: raw, assoc, priority, flags: f, pairs } => {
-                let sid = id(raw);
-                let kind = HeaderFrameKind::SynStream {
-                    stream_id: StreamId::new(sid),
-                    associated_to: StreamId::new(id(assoc)),
-                    priority: priority % 8,
-                    slot: 0,
-                };
-                let start = begin_header_frame(&mut frame, version, kind, f & 0x03);
-                encoder.encode(&block(&pairs), &mut frame);
-                finish_header_frame(&mut frame, start);
-                model.credit.entry(sid).or_insert(model.initial_window);
+            Op::SynStream { id, assoc, priority, flags, pairs } => {
+                frame = peer_frame(PeerFrame::SynStream { id, assoc, priority, flags, pairs }, version, &mut *encoder, &mut model)
             }
-            Op::SynReply { id: raw, flags: f } => {
-                let start = begin_header_frame(&mut frame, version, HeaderFrameKind::SynReply { stream_id: StreamId::new(id(raw)) }, f & 1);
-                encoder.encode(&block(&[(1, 1)]), &mut frame);
-                finish_header_frame(&mut frame, start);
+            Op::SynReply { id, flags } => frame = peer_frame(PeerFrame::SynReply { id, flags }, version, &mut *encoder, &mut model),
+            Op::Headers { id, flags, pairs } => {
+                frame = peer_frame(PeerFrame::Headers { id, flags, pairs }, version, &mut *encoder, &mut model)
             }
-            Op::Headers { id: raw, flags: f, pairs } => {
-                let start = begin_header_frame(&mut frame, version, HeaderFrameKind::Headers { stream_id: StreamId::new(id(raw)) }, f & 1);
-                encoder.encode(&block(&pairs), &mut frame);
-                finish_header_frame(&mut frame, start);
+            Op::Data { id, flags, len } => frame = peer_frame(PeerFrame::Data { id, flags, len }, version, &mut *encoder, &mut model),
+            Op::Rst { id, status } => frame = peer_frame(PeerFrame::Rst { id, status }, version, &mut *encoder, &mut model),
+            Op::Settings { entries } => frame = peer_frame(PeerFrame::Settings { entries }, version, &mut *encoder, &mut model),
+            Op::Ping { id } => frame = peer_frame(PeerFrame::Ping { id }, version, &mut *encoder, &mut model),
+            Op::GoAway { last_good, status } => {
+                frame = peer_frame(PeerFrame::GoAway { last_good, status }, version, &mut *encoder, &mut model)
             }
-            Op::Data { id: raw, flags: f, len } => {
-                let len = usize::from(len) % 20_000;
-                frame.extend_from_slice(&data_head(StreamId::new(id(raw)), f & 0x03, len));
-                frame.resize(8 + len, 0x5a);
+            Op::WindowUpdate { id, delta } => {
+                frame = peer_frame(PeerFrame::WindowUpdate { id, delta }, version, &mut *encoder, &mut model)
             }
-            Op::Rst { id: raw, status } => {
-                Frame::RstStream(RstStream { stream_id: StreamId::new(id(raw)), status: RstStatus(u32::from(status % 13)) })
-                    .encode(version, &mut frame);
-            }
-            Op::Settings { entries } => {
-                let entries: Vec<Setting> = entries
-                    .into_iter()
-                    .take(8)
-                    .map(|(i, f, value)| Setting { id: SettingId(u32::from(i % 9)), flags: f & 3, value })
-                    .collect();
-                // The server applies the first non-PERSISTED INITIAL_WINDOW_SIZE (C92, C95).
-                if let Some(s) = entries.iter().find(|s| s.id == SettingId::INITIAL_WINDOW_SIZE && s.flags & flags::PERSISTED == 0) {
-                    let new = i64::from(s.value);
-                    let delta = new - model.initial_window;
-                    model.initial_window = new;
-                    for c in model.credit.values_mut() {
-                        *c += delta;
-                    }
-                }
-                Frame::Settings(Settings { flags: 0, entries }).encode(version, &mut frame);
-            }
-            Op::Ping { id } => Frame::Ping(Ping { id }).encode(version, &mut frame),
-            Op::GoAway { last_good, status } => Frame::GoAway(GoAway {
-                last_good_stream_id: StreamId::new(id(last_good)),
-                status: GoAwayStatus(u32::from(status % 4)),
-            })
-            .encode(version, &mut frame),
-            Op::WindowUpdate { id: raw, delta } => {
-                let sid = id(raw);
-                let delta = delta % 200_000;
-                if sid == 0 {
-                    model.session_credit += i64::from(delta);
-                } else if let Some(c) = model.credit.get_mut(&sid) {
-                    *c += i64::from(delta);
-                }
-                Frame::WindowUpdate(WindowUpdate { stream_id: StreamId::new(sid), delta }).encode(version, &mut frame);
-            }
-            Op::Raw(bytes) => {
-                model.valid = false;
-                frame = bytes;
-            }
+            Op::Raw(bytes) => frame = peer_frame(PeerFrame::Raw(bytes), version, &mut *encoder, &mut model),
             Op::Reply { id: raw, fin } => {
                 let _ = server.send_reply(StreamId::new(id(raw)), &block(&[(2, 2)]), fin);
             }
@@ -223,97 +132,3 @@ fuzz_target!(|input: Input| {
     let _ = server.is_closed();
 });
 
-fn deliver(server: &mut Session, pending: &mut Vec<u8>, split: usize, now: Instant, model: &mut Model, out: &mut Vec<u8>) {
-    let version = server.version();
-    let flow = version != Version::Spdy2;
-    for piece in pending.chunks(split) {
-        let mut input = piece;
-        for _ in 0..100_000 {
-            match server.recv(&mut input, now) {
-                Ok(Some(_)) => {}
-                Ok(None) if input.is_empty() => break,
-                // B5: over the control-queue bound the session reads nothing until the
-                // caller flushes; flush (checked like any output) and read on.
-                Ok(None) => transmit(server, version, flow, model, out, now),
-                Err(_) => break,
-            }
-        }
-        while server.poll_event().is_some() {}
-    }
-    pending.clear();
-}
-
-fn transmit(server: &mut Session, version: Version, flow: bool, model: &mut Model, out: &mut Vec<u8>, now: Instant) {
-    out.clear();
-    for _ in 0..100_000 {
-        if !server.poll_transmit_copy(out, now, &mut |_, len, out| out.resize(out.len() + len, 0xdd)) {
-            break;
-        }
-    }
-    while server.poll_event().is_some() {}
-    let mut rest: &[u8] = out;
-    let mut scratch = Vec::new();
-    while !rest.is_empty() {
-        assert!(!model.error_goaway, "a frame after the GOAWAY for a session error (C112)");
-        let (frame, used) = Frame::decode(version, rest).expect("our output decodes").expect("whole frames only");
-        match frame {
-            Frame::Data(d) => {
-                let sid = d.stream_id.value();
-                let len = d.payload.len() as i64;
-                assert!(d.payload.len() <= MAX_CHUNK, "DATA over max_data_chunk");
-                assert!(!model.fin_sent.get(&sid).copied().unwrap_or(false), "DATA after our FIN (C119)");
-                if d.flags & flags::FIN != 0 {
-                    model.fin_sent.insert(sid, true);
-                }
-                if flow && model.valid && len > 0 {
-                    let sent = model.sent.entry(sid).or_insert(0);
-                    let credit = model.credit.get(&sid).copied().unwrap_or(0);
-                    assert!(*sent + len <= credit, "stream {sid}: {sent} + {len} over credit {credit} (C123)");
-                    *sent += len;
-                    if version == Version::Spdy31 && !model_detect_free(server) {
-                        assert!(model.session_sent + len <= model.session_credit, "session window overrun (C123)");
-                    }
-                    model.session_sent += len;
-                }
-            }
-            Frame::SynReply(r) => {
-                inflate(model, r.header_block, &mut scratch);
-                // our half of the stream starts here: an RST we sent for this id before
-                // answered frames for a stream that was not open yet (INVALID_STREAM)
-                model.fin_sent.insert(r.stream_id.value(), r.flags & flags::FIN != 0);
-            }
-            Frame::Headers(h) => {
-                inflate(model, h.header_block, &mut scratch);
-                if h.flags & flags::FIN != 0 {
-                    model.fin_sent.insert(h.stream_id.value(), true);
-                }
-            }
-            Frame::SynStream(s) => inflate(model, s.header_block, &mut scratch),
-            Frame::GoAway(g) => {
-                assert!(g.status.name().is_some(), "GOAWAY with undefined status {:?}", g.status);
-                if g.status != GoAwayStatus::OK {
-                    model.error_goaway = true;
-                }
-            }
-            Frame::RstStream(r) => {
-                assert!(r.status.name().is_some(), "RST_STREAM with undefined status {:?}", r.status);
-                assert!(version != Version::Spdy2 || r.status.0 <= 7, "SPDY/3-only RST status on SPDY/2 (E6)");
-                model.fin_sent.insert(r.stream_id.value(), true);
-            }
-            _ => {}
-        }
-        rest = &rest[used..];
-    }
-}
-
-/// The server dropped session accounting (detect_spdy3 decided SPDY/3): no session
-/// window to respect any more.
-fn model_detect_free(server: &Session) -> bool {
-    server.session_send_window().is_none()
-}
-
-fn inflate(model: &mut Model, block: &[u8], scratch: &mut Vec<u8>) {
-    scratch.clear();
-    let outcome = model.inflater.inflate(block, scratch).expect("our header blocks inflate on one zlib stream (C121)");
-    assert_eq!(outcome, InflateOutcome::Complete);
-}
