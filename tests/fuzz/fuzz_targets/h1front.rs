@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use spdygate::gateway::{ExchangeId, H1Connection, Policy};
+use spdygate::gateway::{BackendFailure, ExchangeId, H1Connection, Policy};
 
 #[path = "../common/forwarded.rs"]
 #[allow(dead_code)] // the bodies: h1front checks framing and reuse, not content
@@ -20,18 +20,26 @@ mod forwarded;
 fuzz_target!(|data: &[u8]| {
     let Some((&step, data)) = data.split_first() else { return };
     // high bit: the backend answers each exchange as soon as it opens (before the request
-    // body is through), else at the end
+    // body is through), else at the end; next bit: every other exchange opened fails
+    // instead (a refused connect, a broken connection or a close before any byte), so
+    // retries go out too
     let early = step & 0x80 != 0;
-    let step = usize::from(step & 0x7f).max(1);
+    let failing = step & 0x40 != 0;
+    let step = usize::from(step & 0x3f).max(1);
     let now = Instant::now();
     let mut conn = H1Connection::new(b"192.0.2.7", false, Policy::default());
     let mut backends = forwarded::Backends::default();
     let mut answered: Vec<ExchangeId> = Vec::new();
     let answer = |conn: &mut H1Connection, opened: &[ExchangeId], answered: &mut Vec<ExchangeId>| {
-        for &ex in opened {
+        for (k, &ex) in opened.iter().enumerate() {
             if !answered.contains(&ex) {
                 answered.push(ex);
-                conn.backend_recv(ex, Bytes::from_static(forwarded::ANSWER), now);
+                match (failing, k % 6) {
+                    (true, 0) => conn.backend_failed(ex, BackendFailure::Connect, now),
+                    (true, 2) => conn.backend_failed(ex, BackendFailure::Broken, now),
+                    (true, 4) => conn.backend_eof(ex, now),
+                    _ => conn.backend_recv(ex, Bytes::from_static(forwarded::ANSWER), now),
+                }
             }
         }
     };
@@ -43,8 +51,11 @@ fuzz_target!(|data: &[u8]| {
             forwarded::drain!(conn, backends, now);
         }
     }
-    answer(&mut conn, &backends.opened, &mut answered);
-    forwarded::drain!(conn, backends, now);
+    // (a failed exchange may open its retry: answer that one too)
+    for _ in 0..3 {
+        answer(&mut conn, &backends.opened, &mut answered);
+        forwarded::drain!(conn, backends, now);
+    }
     conn.client_eof(now);
     forwarded::drain!(conn, backends, now);
     backends.check();
