@@ -100,7 +100,8 @@ struct Exchange {
     generation: u32,
     stream_id: StreamId,
     summary: RequestSummary,
-    /// The request head, kept for a retry until the response starts.
+    /// The request head, kept for a retry until the response starts or anything past the
+    /// head goes to the backend.
     request_head: Option<Bytes>,
     request_complete: bool,
     body_received: u64,
@@ -464,6 +465,9 @@ impl SpdyConnection {
             bufs.push(payload);
         }
         if !bufs.is_empty() {
+            // bytes past the head go to this backend (body, or just the last chunk and
+            // trailers of an empty chunked body): a retry would have to resend them too
+            ex.request_head = None;
             let id = ExchangeId { index, generation: ex.generation };
             self.actions.push_back(BackendAction::Send { exchange: id, bufs, credit: len });
         }
@@ -769,5 +773,58 @@ fn share(data: &Bytes, part: &[u8]) -> Bytes {
         data.slice(start - base..start - base + part.len())
     } else {
         Bytes::copy_from_slice(part)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spdy::session::{Role, SessionConfig};
+
+    /// A client session's output for `requests`: (headers, trailers) per stream, each
+    /// request ended by its trailers (HEADERS with FIN, no DATA).
+    fn client_bytes(version: Version, requests: &[(&[(&str, &str)], &[(&str, &str)])], now: Instant) -> Bytes {
+        let mut client = Session::new(Role::Client, version, SessionConfig::default(), now);
+        for (headers, trailers) in requests {
+            let mut block = HeaderBlock::new();
+            headers.iter().for_each(|(n, v)| block.push(*n, *v));
+            let id = client.open_stream(&block, 0, false).expect("open");
+            let mut block = HeaderBlock::new();
+            trailers.iter().for_each(|(n, v)| block.push(*n, *v));
+            client.send_headers(id, &block, true).expect("trailers");
+        }
+        let mut out = Vec::new();
+        while client.poll_transmit_copy(&mut out, now, &mut |_, _, _| unreachable!("no DATA")) {}
+        Bytes::from(out)
+    }
+
+    fn actions(conn: &mut SpdyConnection) -> Vec<BackendAction> {
+        std::iter::from_fn(|| conn.poll_backend_action()).collect()
+    }
+
+    #[test]
+    fn a_request_whose_last_chunk_went_to_the_backend_is_not_retried_with_its_head_alone() {
+        // PUT is idempotent, and no DATA came, but the body is chunked: its last chunk and
+        // trailers went to the backend after the head. A retry that resends the head alone
+        // would leave the new connection owing a body, and whatever request is sent on it
+        // next would be read as that body.
+        let now = crate::testing::epoch();
+        let v = Version::Spdy31;
+        let session = Session::new(Role::Server, v, SessionConfig::default(), now);
+        let mut conn = SpdyConnection::new(session, b"192.0.2.7", Policy::default());
+        let put: &[(&str, &str)] =
+            &[(":method", "PUT"), (":path", "/x"), (":version", "HTTP/1.1"), (":host", "a"), (":scheme", "http")];
+        conn.recv_client(&client_bytes(v, &[(put, &[("x-sum", "1")])], now), now).expect("valid frames");
+        let sent = actions(&mut conn);
+        let BackendAction::Open { exchange, idempotent: true } = sent[0] else { panic!("{sent:?}") };
+        let last: Vec<u8> = match sent.last() {
+            Some(BackendAction::Send { bufs, .. }) => bufs.concat(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(last, b"0\r\nx-sum: 1\r\n\r\n", "the last chunk and the trailers follow the head");
+        conn.backend_failed(exchange, BackendFailure::Broken, now);
+        let after = actions(&mut conn);
+        assert!(!after.iter().any(|a| matches!(a, BackendAction::Open { .. })), "retried: {after:?}");
+        assert!(matches!(after[..], [BackendAction::Release { reusable: false, .. }]), "{after:?}");
     }
 }

@@ -15,7 +15,7 @@ use std::time::Instant;
 use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use spdygate::gateway::{Policy, SpdyConnection};
+use spdygate::gateway::{BackendFailure, Policy, SpdyConnection};
 use spdygate::spdy::frame::{
     begin_header_frame, data_head, finish_header_frame, Frame, HeaderFrameKind, RstStatus, RstStream, WindowUpdate,
 };
@@ -34,7 +34,9 @@ enum Op {
     Rst { id: u8 },
     WindowUpdate { id: u8, delta: u16 },
     Split { size: u16 },
-    /// The backend of the n-th exchange opened answers in full, whatever the request's state.
+    /// The backend of the n-th exchange opened (low 6 bits) answers in full, whatever the
+    /// request's state; with the high bit set it fails instead (bit 6: the connection
+    /// breaks, else it closes before any byte), so retries go out too.
     Respond { which: u8 },
 }
 
@@ -141,8 +143,12 @@ fuzz_target!(|input: Input| {
             }
             Op::Split { size } => split = usize::from(size).max(1),
             Op::Respond { which } => {
-                if let Some(&ex) = backends.opened.get(usize::from(which) % backends.opened.len().max(1)) {
-                    conn.backend_recv(ex, Bytes::from_static(forwarded::ANSWER), now);
+                if let Some(&ex) = backends.opened.get(usize::from(which & 0x3f) % backends.opened.len().max(1)) {
+                    match (which & 0x80 != 0, which & 0x40 != 0) {
+                        (false, _) => conn.backend_recv(ex, Bytes::from_static(forwarded::ANSWER), now),
+                        (true, true) => conn.backend_failed(ex, BackendFailure::Broken, now),
+                        (true, false) => conn.backend_eof(ex, now),
+                    }
                     forwarded::drain!(conn, backends, now);
                 }
             }
