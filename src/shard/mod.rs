@@ -50,8 +50,6 @@ pub struct Counters {
     pub exchanges: AtomicU64,
     pub backend_connects: AtomicU64,
     pub backend_failures: AtomicU64,
-    /// Backend connects cancelled at `connect_timeout`.
-    pub backend_connect_timeouts: AtomicU64,
 }
 
 /// What a shard thread needs.
@@ -624,7 +622,6 @@ impl Shard {
     fn backend_connect_timeout(&mut self, bk: Key) {
         let Some(conn) = self.backends.get_mut(bk) else { return };
         if let Some((op, _)) = conn.connecting.take() {
-            self.ctx.counters.backend_connect_timeouts.fetch_add(1, Ordering::Relaxed);
             self.ring.cancel(op);
         }
     }
