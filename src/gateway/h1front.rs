@@ -238,7 +238,7 @@ impl H1Connection {
         if head.expects_continue() {
             self.push_out(Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n"));
         }
-        let idempotent = matches!(head.method(), b"GET" | b"HEAD" | b"OPTIONS");
+        let idempotent = translate::is_idempotent(head.method());
         let out = Bytes::from(out);
         let body_less = matches!(framing, BodyFraming::None);
         self.generation = self.generation.wrapping_add(1);

@@ -233,7 +233,7 @@ pub fn request_head(
     write::end_head(out);
     Ok(RequestSummary {
         is_head,
-        idempotent: matches!(method, b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE" | b"PUT" | b"DELETE"),
+        idempotent: is_idempotent(method),
         content_length,
         chunked,
     })
@@ -354,6 +354,12 @@ pub fn trailer_fields(headers: &HeaderBlock, out: &mut Vec<u8>) {
             write::header(out, name, part);
         }
     }
+}
+
+/// Whether a request with this method may be sent again after a failure that left its
+/// outcome unknown (RFC 9110 §9.2.2); both fronts retry by this rule.
+pub fn is_idempotent(method: &[u8]) -> bool {
+    matches!(method, b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE" | b"PUT" | b"DELETE")
 }
 
 /// Whether `host` can be forwarded as a Host field (B12): not empty, and no whitespace,
