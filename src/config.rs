@@ -478,16 +478,20 @@ fn key_at(text: &str, line: usize) -> String {
         return key.to_string();
     }
     // the nearest table header above the line
-    let table = lines[..line.saturating_sub(1)]
-        .iter()
-        .rev()
-        .map(|l| l.trim())
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
-    match table {
-        Some(t) => format!("{t}.{key}"),
+    match lines[..line.saturating_sub(1)].iter().rev().find_map(|l| table_header(l)) {
+        Some((table, _)) => format!("{table}.{key}"),
         None => key.to_string(),
     }
+}
+
+/// The table a header line opens (`[backend]`, or an entry of `[[listen]]`: then `true`);
+/// None for any other line.
+fn table_header(line: &str) -> Option<(&str, bool)> {
+    let t = line.trim();
+    if let Some(name) = t.strip_prefix("[[").and_then(|r| r.strip_suffix("]]")) {
+        return Some((name.trim(), true));
+    }
+    t.strip_prefix('[').and_then(|r| r.strip_suffix(']')).map(|name| (name.trim(), false))
 }
 
 /// The line of `section.key` (or a top-level `key`), scanning tables in order; for an
@@ -500,30 +504,32 @@ fn find_key_line(text: &str, path: &str, table: usize) -> usize {
     let mut current = String::new();
     let mut seen = 0;
     for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.strip_suffix("]]")) {
-            current = name.trim().to_string();
-            if section.is_empty() && current == key {
-                return i + 1;
-            }
-            if current == section {
-                seen += 1;
-                if seen != table + 1 {
-                    // another entry of the array: not the one at fault
-                    current.clear();
+        match table_header(line) {
+            Some((name, true)) => {
+                current = name.to_string();
+                if section.is_empty() && current == key {
+                    return i + 1;
                 }
+                if current == section {
+                    seen += 1;
+                    if seen != table + 1 {
+                        // another entry of the array: not the one at fault
+                        current.clear();
+                    }
+                }
+                continue;
             }
-            continue;
-        }
-        if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-            current = name.trim().to_string();
-            if current == path {
-                return i + 1;
+            Some((name, false)) => {
+                current = name.to_string();
+                if current == path {
+                    return i + 1;
+                }
+                continue;
             }
-            continue;
+            None => {}
         }
         if current == section {
-            if let Some((k, _)) = t.split_once('=') {
+            if let Some((k, _)) = line.trim().split_once('=') {
                 if k.trim() == key {
                     return i + 1;
                 }
