@@ -36,7 +36,7 @@ pub enum PeerFrame {
 
 /// What the fuzzing peer granted, as the session must see it once all input is read.
 pub struct Model {
-    pub valid: bool,
+    valid: bool,
     initial_window: i64,
     /// Per stream: credit from WINDOW_UPDATEs plus the initial window when opened
     /// (SETTINGS changes are added through `initial_window` deltas).
@@ -186,8 +186,6 @@ pub fn deliver(
     model: &mut Model,
     out: &mut Vec<u8>,
 ) {
-    let version = session.version();
-    let flow = version != Version::Spdy2;
     let mut read_all = true;
     for piece in pending.chunks(split) {
         let mut input = piece;
@@ -201,7 +199,7 @@ pub fn deliver(
                 }
                 // B5: over the control-queue bound the session reads nothing until the
                 // caller flushes; flush (checked like any output) and read on.
-                Ok(None) => transmit(session, version, flow, model, out, now),
+                Ok(None) => transmit(session, model, out, now),
                 Err(_) => break,
             }
         }
@@ -215,14 +213,10 @@ pub fn deliver(
 }
 
 /// Takes everything the session has to send and checks it.
-pub fn transmit(
-    session: &mut Session,
-    version: Version,
-    flow: bool,
-    model: &mut Model,
-    out: &mut Vec<u8>,
-    now: Instant,
-) {
+pub fn transmit(session: &mut Session, model: &mut Model, out: &mut Vec<u8>, now: Instant) {
+    let version = session.version();
+    // (SPDY/2 has no flow control)
+    let flow = version != Version::Spdy2;
     out.clear();
     for _ in 0..100_000 {
         if !session.poll_transmit_copy(out, now, &mut |_, len, out| out.resize(out.len() + len, 0xdd)) {

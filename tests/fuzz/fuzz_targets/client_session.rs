@@ -75,7 +75,6 @@ fuzz_target!(|input: Input| {
     let mut encoder: Box<dyn HeaderEncoder> = new_encoder(version, &CompressorKind::default());
     let mut pending: Vec<u8> = Vec::new();
     let mut split = 4096usize;
-    let flow = version != Version::Spdy2;
     let mut model = Model::new(version);
     let mut out = Vec::new();
 
@@ -135,7 +134,7 @@ fuzz_target!(|input: Input| {
             }
             Op::Transmit => {
                 deliver(&mut client, &mut pending, split, now, &mut model, &mut out);
-                transmit(&mut client, version, flow, &mut model, &mut out, now);
+                transmit(&mut client, &mut model, &mut out, now);
                 None
             }
             Op::Advance { secs } => {
@@ -158,7 +157,7 @@ fuzz_target!(|input: Input| {
         }
     }
     deliver(&mut client, &mut pending, split, now, &mut model, &mut out);
-    transmit(&mut client, version, flow, &mut model, &mut out, now);
+    transmit(&mut client, &mut model, &mut out, now);
     let _ = client.memory_bytes();
     let _ = client.is_closed();
 });

@@ -68,7 +68,6 @@ fuzz_target!(|input: Input| {
     let mut encoder: Box<dyn HeaderEncoder> = new_encoder(version, &CompressorKind::default());
     let mut pending: Vec<u8> = Vec::new();
     let mut split = 4096usize;
-    let flow = version != Version::Spdy2;
     let mut model = Model::new(version);
     let mut out = Vec::new();
 
@@ -111,7 +110,7 @@ fuzz_target!(|input: Input| {
             Op::SendGoAway { status } => server.goaway(GoAwayStatus(u32::from(status))),
             Op::Transmit => {
                 deliver(&mut server, &mut pending, split, now, &mut model, &mut out);
-                transmit(&mut server, version, flow, &mut model, &mut out, now);
+                transmit(&mut server, &mut model, &mut out, now);
             }
             Op::Advance { secs } => {
                 now += Duration::from_secs(u64::from(secs));
@@ -127,7 +126,7 @@ fuzz_target!(|input: Input| {
         }
     }
     deliver(&mut server, &mut pending, split, now, &mut model, &mut out);
-    transmit(&mut server, version, flow, &mut model, &mut out, now);
+    transmit(&mut server, &mut model, &mut out, now);
     let _ = server.memory_bytes();
     let _ = server.is_closed();
 });
